@@ -1,0 +1,80 @@
+# Clinic assistant: `make help` lists the targets. CI runs `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+UV_VERSION := 0.13.8
+SPACY_PIPELINE := build/en_clinic
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONUNBUFFERED := 1
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+export TRACKER_STORE_URL ?= sqlite:///var/tracker.db
+export DATABASE_URL ?= sqlite:///var/clinic.db
+
+.PHONY: help setup spacy train run shell lint format validate pytest test-stories test-nlu test lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	@set -e; py=$$(bash scripts/find-python310.sh); \
+	echo "creating $(VENV) with $$py"; \
+	[ -x $(PY) ] || $$py -m venv $(VENV); \
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; \
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock; \
+	$(PY) -m pip check; \
+	touch $@
+
+setup: $(VENV)/.installed ## create .venv (Python 3.10) with the pinned dependencies
+
+$(SPACY_PIPELINE)/meta.json: $(VENV)/.installed clinic/nlu/spacy_pipeline.py $(wildcard clinic/nlu/patterns/*)
+	$(PY) -m clinic.nlu.spacy_pipeline $(SPACY_PIPELINE)
+
+spacy: $(SPACY_PIPELINE)/meta.json ## build the project's spaCy pipeline (blank en + lemmas + entity ruler)
+
+train: spacy ## train a model if data/, domain.yml or config.yml changed since the newest one
+	@bash scripts/train.sh
+
+run: train ## start the action server and the Rasa server (Ctrl-C stops all)
+	@bash scripts/run.sh
+
+shell: train ## chat in the terminal (starts the action server alongside)
+	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT) & pid=$$!; \
+	trap "kill $$pid" EXIT; $(RASA) shell --model models --endpoints endpoints.yml
+
+lint: setup ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: setup ## rasa data validate (domain, NLU data, stories, rules; warns on responses sent by actions)
+	$(RASA) data validate
+
+pytest: train ## unit, content and end-to-end tests (real Rasa + action servers)
+	$(PY) -m pytest
+
+test-stories: train ## dialogue test stories, failing on any wrong prediction
+	$(RASA) test core --model models --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+test-nlu: train ## intent accuracy on the held-out set (fails below 0.90)
+	$(RASA) test nlu --model models --nlu tests/nlu_holdout.yml --out results/holdout
+	$(PY) scripts/check_nlu_holdout.py results/holdout/intent_report.json --min-accuracy 0.90
+
+test: lint validate train pytest test-stories test-nlu ## everything CI runs
+
+lock: ## re-pin requirements.lock from requirements.in
+	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --generate-hashes -o requirements.lock
+
+clean: ## remove trained models, built pipeline and test results (keeps var/ data)
+	rm -rf models build results .pytest_cache .ruff_cache
