@@ -1,0 +1,1 @@
+"""The project's NLU layer: its spaCy pipeline and custom Rasa components."""
