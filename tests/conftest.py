@@ -1,0 +1,70 @@
+"""Shared fixtures: the clinic profile, Rasa SDK action fixtures, the live assistant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from clinic.settings import ClinicProfile, load_clinic
+
+from .servers import Assistant, start_assistant, stop_assistant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def clinic() -> ClinicProfile:
+    return load_clinic(ROOT / "clinic.yml")
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(
+    text: str = "",
+    intent: str = "",
+    entities: list | None = None,
+    slots: Dict[str, Any] | None = None,
+) -> Tracker:
+    """A tracker whose latest message is ``text`` with that intent and entities."""
+    return Tracker(
+        sender_id="test-sender",
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def tracker() -> Tracker:
+    return make_tracker()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """The real Rasa server and action server over HTTP, started once per test run."""
+    running = start_assistant(tmp_path_factory.mktemp("assistant"))
+    try:
+        yield running
+    finally:
+        stop_assistant(running)

@@ -1,0 +1,140 @@
+"""Starts the real action server and Rasa server for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def newest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained model in models/: run `make train` first")
+    return models[-1]
+
+
+@dataclass
+class Assistant:
+    """A running Rasa server + action server pair."""
+
+    rasa_url: str
+    action_url: str
+    tracker_db: Path
+    processes: List[subprocess.Popen]
+
+    def send(self, sender: str, text: str, timeout: float = 30) -> requests.Response:
+        return requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=timeout,
+        )
+
+    def reply_texts(self, sender: str, text: str) -> List[str]:
+        response = self.send(sender, text)
+        response.raise_for_status()
+        return [message.get("text", "") for message in response.json()]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {deadline_s} s:\n{log.read_text()[-3000:]}")
+
+
+def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> Assistant:
+    """Starts both servers on free loopback ports, with their data under ``workdir``."""
+    rasa_port, action_port = free_port(), free_port()
+    tracker_db = workdir / "tracker.db"
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "SANIC_HOST": "127.0.0.1",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
+        **(extra_env or {}),
+    }
+    action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=action_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    rasa = subprocess.Popen(
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(rasa_port),
+            "--model",
+            str(newest_model()),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=rasa_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assistant = Assistant(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        tracker_db=tracker_db,
+        processes=[actions, rasa],
+    )
+    try:
+        _wait_until_up(f"{assistant.action_url}/health", actions, action_log, 60)
+        _wait_until_up(f"{assistant.rasa_url}/", rasa, rasa_log, 240)
+    except Exception:
+        stop_assistant(assistant)
+        raise
+    return assistant
+
+
+def stop_assistant(assistant: Assistant) -> None:
+    for process in assistant.processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in assistant.processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,63 @@
+"""The domain keeps the fixed contract and every piece of it is reachable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from actions.clinic_info import OVERVIEW, TOPIC_RESPONSES
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT_INTENTS = set(
+    "greet goodbye affirm deny thank bot_challenge out_of_scope ask_what_is_dry_needling "
+    "ask_acupuncture_difference ask_how_it_works ask_safety ask_soreness ask_what_to_expect "
+    "ask_effectiveness ask_practitioner ask_treatment_plan ask_suitability back_pain neck_pain "
+    "headache feeling_low book_appointment ask_clinic_info request_human".split()
+)
+SENT_BY_ACTIONS = {*TOPIC_RESPONSES.values(), OVERVIEW}
+# Rasa's built-in action_default_fallback sends utter_default.
+SENT_BY_RASA = {"utter_default"}
+
+
+def story_steps() -> list[dict]:
+    steps: list[dict] = []
+    for path in sorted((ROOT / "data").glob("*/*.yml")):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for block in content.get("rules", []) + content.get("stories", []):
+            steps.extend(block.get("steps", []))
+    return steps
+
+
+def nlu_intents() -> set[str]:
+    intents: set[str] = set()
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        intents.update(item["intent"] for item in content.get("nlu", []) if "intent" in item)
+    return intents
+
+
+def test_the_domain_declares_every_contract_intent_and_entity(domain):
+    assert CONTRACT_INTENTS <= set(domain["intents"])
+    assert {"red_flag", "body_part"} <= set(domain["entities"])
+
+
+def test_every_domain_intent_has_training_examples(domain):
+    assert set(domain["intents"]) - nlu_intents() == set()
+
+
+def test_every_domain_intent_is_handled_by_a_rule_or_story(domain):
+    handled = {step["intent"] for step in story_steps() if "intent" in step}
+    assert set(domain["intents"]) - handled == set()
+
+
+def test_every_response_is_used_by_a_rule_a_story_or_an_action(domain):
+    used = {step["action"] for step in story_steps() if "action" in step}
+    unused = set(domain["responses"]) - used - SENT_BY_ACTIONS - SENT_BY_RASA
+    assert unused == set()
+
+
+def test_every_action_in_rules_and_stories_exists(domain):
+    known = set(domain["responses"]) | set(domain["actions"])
+    used = {step["action"] for step in story_steps() if "action" in step}
+    assert used - known == set()
