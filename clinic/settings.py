@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, validator
@@ -42,6 +43,9 @@ class ClinicProfile(BaseModel):
     emergency_number: str = "911"
     crisis_line: str = "988"
     allowed_origins: List[str] = Field(default_factory=list)
+    max_bookings_per_slot: int = Field(1, ge=1, le=50)
+    booking_horizon_days: int = Field(90, ge=1, le=730)
+    retention_days: int = Field(180, ge=1)
 
     @validator("opening_hours")
     def _check_hours(cls, hours: Dict[str, str]) -> Dict[str, str]:
@@ -66,6 +70,16 @@ class ClinicProfile(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone '{name}'") from exc
         return name
+
+
+def opening_span(profile: ClinicProfile, weekday: int) -> Tuple[time, time] | None:
+    """Opening and closing time on ``weekday`` (0 = Monday), or None when closed."""
+    span = profile.opening_hours[WEEKDAYS[weekday]].replace(" ", "").lower()
+    match = _HOURS.match(span)
+    if span == CLOSED or not match:
+        return None
+    open_h, open_m, close_h, close_m = (int(part) for part in match.groups())
+    return time(open_h, open_m), time(close_h, close_m)
 
 
 def clinic_file() -> Path:
