@@ -1,0 +1,1 @@
+"""The app database: booking requests, with Alembic migrations from the first table on."""
