@@ -1,0 +1,283 @@
+"""Red-flag rules: loads ``red_flags.yml`` and finds its categories in a spaCy doc.
+
+Pure spaCy, no Rasa: ``RedFlagExtractor`` wraps it as an NLU component and
+``scripts/red_flag_report.py`` measures it. The rule file's header documents
+the phrase syntax; in short a phrase is a list of tokens matched on ``LOWER``
+(``~`` for ``LEMMA``), ``a|b`` alternatives, ``(two words|one)`` groups,
+``word?`` optional, ``*N`` up to N tokens inside the clause and ``<term>``
+shared vocabulary.
+
+Context works like NegEx / ConText: a cue (``no``, ``can it cause`` ...) ending
+at most ``window`` tokens before a match, or one of its ``after`` cues (``years
+ago``) starting at most ``window`` tokens after it, with no clause break in
+between, discounts the match; pseudo-cues (``no longer``) are not cues;
+``ignore`` phrases (idioms) discard the matches they overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Set, Tuple, TypedDict
+
+import yaml
+
+if TYPE_CHECKING:
+    from spacy.matcher import Matcher
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+TokenPattern = List[dict]
+Span = Tuple[int, int]
+
+_GROUP = re.compile(r"\(([^()]*)\)(\?)?")
+_JOINED = "\ue000"  # stands for "|" inside a merged token while outer groups are split
+_TERM = re.compile(r"<([a-z_]+)>")
+_GAP = re.compile(r"\*(\d+)")
+_PLAIN_WORD = re.compile(r"[^\s|~?*()<>]+")
+
+
+class CueGroup(TypedDict, total=False):
+    before: List[str]  # cues in front of the match
+    after: List[str]  # cues following the match
+
+
+class Combination(TypedDict, total=False):
+    all: List[str]  # concept names, each found (and not discounted) in the message
+    within: int  # at most this many tokens apart; anywhere in the message if absent
+    same_clause: bool  # and no clause break between them
+
+
+class CategoryRules(TypedDict, total=False):
+    source: str
+    cues: List[str]  # cue groups that discount this category's matches
+    patterns: List[str]
+    combinations: List[Combination]
+
+
+class Rules(TypedDict):
+    window: int
+    clause_breaks: List[str]
+    default_cues: List[str]
+    cues: Dict[str, CueGroup]
+    pseudo_cues: List[str]
+    ignore: List[str]
+    terms: Dict[str, str]
+    concepts: Dict[str, List[str]]
+    categories: Dict[str, CategoryRules]
+
+
+class Finding(NamedTuple):
+    """One red-flag category found in a doc, with the tokens that show it."""
+
+    category: str
+    start: int
+    end: int
+
+
+def load_rules(path: Path) -> Rules:
+    """Reads and checks the rule file; raises ``ValueError`` naming what is wrong."""
+    rules = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    required = set(Rules.__annotations__)
+    missing = required - set(rules or {})
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(sorted(missing))}")
+    for group, sides in rules["cues"].items():
+        if not isinstance(sides, dict) or not set(sides) <= {"before", "after"}:
+            raise ValueError(f"{path}: cue group {group} must have before: and/or after: lists")
+    for name, category in rules["categories"].items():
+        if not str(category.get("source", "")).strip():
+            raise ValueError(f"{path}: category {name} has no source")
+        if not category.get("patterns") and not category.get("combinations"):
+            raise ValueError(f"{path}: category {name} has no patterns or combinations")
+        for group in category.get("cues", rules["default_cues"]):
+            if group not in rules["cues"]:
+                raise ValueError(f"{path}: category {name} uses unknown cue group {group}")
+        for combination in category.get("combinations", []):
+            unknown = set(combination["all"]) - set(rules["concepts"])
+            if unknown:
+                raise ValueError(f"{path}: category {name} uses unknown concepts {unknown}")
+    return rules
+
+
+def expand(phrase: str, terms: Dict[str, str]) -> List[str]:
+    """The plain token sequences a phrase stands for (terms inserted, groups expanded)."""
+    for _ in range(10):
+        inserted = _TERM.sub(lambda m: _term(terms, m.group(1)), phrase)
+        if inserted == phrase:
+            break
+        phrase = inserted
+    else:
+        raise ValueError(f"terms nested too deeply in {phrase!r}")
+    return list(dict.fromkeys(words.replace(_JOINED, "|") for words in _expand_groups(phrase)))
+
+
+def _term(terms: Dict[str, str], name: str) -> str:
+    if name not in terms:
+        raise ValueError(f"unknown term <{name}>")
+    return f" {terms[name]} "
+
+
+def _expand_groups(phrase: str) -> List[str]:
+    match = _GROUP.search(phrase)
+    if match is None:
+        return [" ".join(phrase.split())]
+    before, after = phrase[: match.start()], phrase[match.end() :]
+    options = [option.strip() for option in match.group(1).split("|")]
+    if match.group(2):
+        options.append("")
+    words = [option for option in options if option]
+    if not words:
+        raise ValueError(f"empty group in {phrase!r}")
+    # Single words become one token with alternatives instead of one pattern each.
+    single = [word for word in words if _PLAIN_WORD.fullmatch(word)]
+    several = [word for word in words if not _PLAIN_WORD.fullmatch(word)]
+    optional = len(words) < len(options)
+    if not several:
+        token = _JOINED.join(single) + ("?" if optional else "")
+        return _expand_groups(f"{before} {token} {after}")
+    options = ([_JOINED.join(single)] if single else []) + several + ([""] if optional else [])
+    return [
+        expanded for option in options for expanded in _expand_groups(f"{before} {option} {after}")
+    ]
+
+
+def compile_phrase(words: str, gap_stops: List[str]) -> TokenPattern:
+    """A spaCy ``Matcher`` token pattern for one expanded phrase."""
+    pattern: TokenPattern = []
+    for word in words.split():
+        gap = _GAP.fullmatch(word)
+        if gap:
+            skip = {"LOWER": {"NOT_IN": gap_stops}, "OP": "?"}
+            pattern.extend(dict(skip) for _ in range(int(gap.group(1))))
+            continue
+        optional = len(word) > 1 and word.endswith("?")
+        word = word[:-1] if optional else word
+        attr = "LOWER"
+        if word.startswith("~") and len(word) > 1:
+            attr, word = "LEMMA", word[1:]
+        values = word.split("|")
+        token: dict = {attr: values[0] if len(values) == 1 else {"IN": values}}
+        if optional:
+            token["OP"] = "?"
+        pattern.append(token)
+    if not pattern or "OP" in pattern[0] or "OP" in pattern[-1]:
+        raise ValueError(f"a phrase must start and end with a required token: {words!r}")
+    return pattern
+
+
+class RedFlagDetector:
+    """Finds each red-flag category at most once per doc, in text order."""
+
+    def __init__(self, rules: Rules, validate: bool = False) -> None:
+        self._validate = validate
+        self._window = int(rules["window"])
+        self._default_cues = list(rules["default_cues"])
+        self._categories = rules["categories"]
+        terms = rules["terms"]
+        breaks = list(rules["clause_breaks"])
+        gap_stops = [word for word in breaks if " " not in word]
+        self._patterns: Dict[str, List[TokenPattern]] = {}
+
+        def add(key: str, phrases: List[str]) -> None:
+            patterns = self._patterns.setdefault(key, [])
+            for phrase in phrases:
+                try:
+                    patterns.extend(compile_phrase(w, gap_stops) for w in expand(phrase, terms))
+                except ValueError as error:
+                    raise ValueError(f"{key}: {phrase!r}: {error}") from error
+
+        add("break", breaks)
+        add("pseudo", rules["pseudo_cues"])
+        add("ignore", rules["ignore"])
+        for group, sides in rules["cues"].items():
+            for side in ("before", "after"):
+                add(f"{side}:{group}", sides.get(side, []))
+        for concept, phrases in rules["concepts"].items():
+            add(f"concept:{concept}", phrases)
+        for category, spec in self._categories.items():
+            if spec.get("patterns"):
+                add(f"category:{category}", spec["patterns"])
+        self._matcher: Matcher | None = None
+        self._vocab: Vocab | None = None
+
+    @property
+    def pattern_count(self) -> int:
+        return sum(len(patterns) for patterns in self._patterns.values())
+
+    def _matcher_for(self, vocab: Vocab) -> Matcher:
+        if self._matcher is None or self._vocab is not vocab:
+            from spacy.matcher import Matcher
+
+            matcher = Matcher(vocab, validate=self._validate)
+            for key, patterns in self._patterns.items():
+                if patterns:
+                    matcher.add(key, patterns)
+            self._matcher, self._vocab = matcher, vocab
+        return self._matcher
+
+    def find(self, doc: Doc) -> List[Finding]:
+        found: Dict[str, List[Span]] = {}
+        for match_id, start, end in self._matcher_for(doc.vocab)(doc):
+            found.setdefault(doc.vocab.strings[match_id], []).append((start, end))
+        breaks = {i for start, end in found.get("break", []) for i in range(start, end)}
+        pseudo = found.get("pseudo", [])
+        ignored = found.get("ignore", [])
+        cues = [
+            (key.split(":", 1), cue)
+            for key, spans in found.items()
+            if key.startswith(("before:", "after:"))
+            for cue in spans
+            if not _overlaps_any(cue, pseudo)
+        ]
+
+        def discounted(span: Span) -> Set[str]:
+            groups = set()
+            for (side, group), (cue_start, cue_end) in cues:
+                # The tokens between the cue and the match, which must stay in one clause.
+                gap = range(cue_end, span[0]) if side == "before" else range(span[1], cue_start)
+                if gap.start <= gap.stop and len(gap) <= self._window and breaks.isdisjoint(gap):
+                    groups.add(group)
+            return groups
+
+        def evidence(key: str, cue_groups: Set[str]) -> List[Span]:
+            return sorted(
+                span
+                for span in found.get(key, [])
+                if not _overlaps_any(span, ignored) and not discounted(span) & cue_groups
+            )
+
+        findings = []
+        for category, spec in self._categories.items():
+            cue_groups = set(spec.get("cues", self._default_cues))
+            candidates = evidence(f"category:{category}", cue_groups)[:1]
+            for combination in spec.get("combinations", []):
+                spans = [evidence(f"concept:{name}", cue_groups) for name in combination["all"]]
+                joined = _combine(
+                    spans,
+                    combination.get("within"),
+                    breaks if combination.get("same_clause") else set(),
+                )
+                if joined:
+                    candidates.append(joined)
+            if candidates:
+                start, end = min(candidates)
+                findings.append(Finding(category, start, end))
+        return sorted(findings, key=lambda finding: (finding.start, finding.category))
+
+
+def _overlaps_any(span: Span, others: List[Span]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
+def _combine(spans: List[List[Span]], within: int | None, breaks: Set[int]) -> Span | None:
+    """The first choice of one span per concept, at most ``within`` tokens apart (anywhere
+    if ``within`` is None) with none of ``breaks`` between, as the span covering them all."""
+    for choice in itertools.product(*spans):
+        start = min(span[0] for span in choice)
+        end = max(span[1] for span in choice)
+        gap = max(s for s, _ in choice) - min(e for _, e in choice)
+        if (within is None or gap <= within) and breaks.isdisjoint(range(start, end)):
+            return start, end
+    return None
