@@ -28,7 +28,8 @@ def test_the_pipeline_is_blank_english_with_lemmas_and_the_entity_ruler(nlp):
 def test_every_pattern_has_a_label_and_a_canonical_id():
     patterns = read_patterns()
     assert len(patterns) > 50
-    assert all(p["label"] in {"body_part", "clinic_topic"} and p.get("id") for p in patterns)
+    labels = {"body_part", "clinic_topic", "duration", "pain_quality"}
+    assert all(p["label"] in labels and p.get("id") for p in patterns)
 
 
 @pytest.mark.parametrize(
