@@ -135,6 +135,7 @@ def clinic_slots(profile: ClinicProfile) -> Dict[str, str]:
         "clinic_insurance": profile.insurance,
         "clinic_parking": profile.parking,
         "appointment_minutes": str(profile.appointment_minutes),
+        "booking_horizon_days": str(profile.booking_horizon_days),
         "emergency_number": profile.emergency_number,
         "crisis_line": profile.crisis_line,
     }

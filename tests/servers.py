@@ -38,6 +38,7 @@ class Assistant:
     rasa_url: str
     action_url: str
     tracker_db: Path
+    app_db: Path
     processes: List[subprocess.Popen]
 
     def send(self, sender: str, text: str, timeout: float = 30) -> requests.Response:
@@ -47,10 +48,13 @@ class Assistant:
             timeout=timeout,
         )
 
-    def reply_texts(self, sender: str, text: str) -> List[str]:
+    def replies(self, sender: str, text: str) -> List[dict]:
         response = self.send(sender, text)
         response.raise_for_status()
-        return [message.get("text", "") for message in response.json()]
+        return response.json()
+
+    def reply_texts(self, sender: str, text: str) -> List[str]:
+        return [message.get("text", "") for message in self.replies(sender, text)]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path, deadline_s: float) -> None:
@@ -81,6 +85,7 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
         "SANIC_HOST": "127.0.0.1",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
+        "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
         **(extra_env or {}),
     }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
@@ -117,6 +122,7 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
         tracker_db=tracker_db,
+        app_db=workdir / "clinic.db",
         processes=[actions, rasa],
     )
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 
-from actions.clinic_info import OVERVIEW, TOPIC_RESPONSES
+from clinic.booking.reasons import Reason
+from clinic.policies.red_flag_policy import RedFlagPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_INTENTS = set(
@@ -15,9 +17,28 @@ CONTRACT_INTENTS = set(
     "ask_effectiveness ask_practitioner ask_treatment_plan ask_suitability back_pain neck_pain "
     "headache feeling_low book_appointment ask_clinic_info request_human".split()
 )
-SENT_BY_ACTIONS = {*TOPIC_RESPONSES.values(), OVERVIEW}
-# Rasa's built-in action_default_fallback sends utter_default.
-SENT_BY_RASA = {"utter_default"}
+
+
+def sent_by_actions() -> set[str]:
+    """Responses the custom actions name: literal names, and one per refusal code."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").glob("*.py"))
+    names = set(re.findall(r'"(utter_[a-z_]+)"', source))
+    if "utter_booking_time_{" in source:
+        names |= {f"utter_booking_time_{reason.value}" for reason in Reason}
+    return names
+
+
+# Rasa's built-in action_default_fallback sends utter_default; RedFlagPolicy its replies.
+SENT_BY_RASA = {
+    "utter_default",
+    RedFlagPolicy.get_default_config()["emergency_response"],
+    RedFlagPolicy.get_default_config()["self_harm_response"],
+}
+
+
+def form_questions(domain) -> set[str]:
+    """utter_ask_<slot> responses, asked by the forms for their slots."""
+    return {f"utter_ask_{slot}" for slot in domain["slots"]} & set(domain["responses"])
 
 
 def story_steps() -> list[dict]:
@@ -48,16 +69,20 @@ def test_every_domain_intent_has_training_examples(domain):
 
 def test_every_domain_intent_is_handled_by_a_rule_or_story(domain):
     handled = {step["intent"] for step in story_steps() if "intent" in step}
+    handled |= {alt["intent"] for step in story_steps() for alt in step.get("or", [])}
     assert set(domain["intents"]) - handled == set()
 
 
 def test_every_response_is_used_by_a_rule_a_story_or_an_action(domain):
     used = {step["action"] for step in story_steps() if "action" in step}
-    unused = set(domain["responses"]) - used - SENT_BY_ACTIONS - SENT_BY_RASA
+    unused = (
+        set(domain["responses"]) - used - sent_by_actions() - SENT_BY_RASA - form_questions(domain)
+    )
     assert unused == set()
 
 
 def test_every_action_in_rules_and_stories_exists(domain):
-    known = set(domain["responses"]) | set(domain["actions"])
+    built_in = {"action_deactivate_loop", "action_listen"}
+    known = set(domain["responses"]) | set(domain["actions"]) | set(domain["forms"]) | built_in
     used = {step["action"] for step in story_steps() if "action" in step}
     assert used - known == set()

@@ -1,0 +1,150 @@
+"""Whole conversations over HTTP with the real Rasa server and action server:
+the symptom guide, red flags, and a booking that lands in the app database."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+
+from clinic.settings import ClinicProfile
+
+from .servers import Assistant
+
+pytestmark = pytest.mark.e2e
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex}"
+
+
+def is_urgent(messages: list[dict]) -> bool:
+    return any((m.get("custom") or {}).get("urgent") for m in messages)
+
+
+def test_the_symptom_guide_screens_first_then_explains_without_diagnosing(assistant: Assistant):
+    sender = new_sender()
+    first = " ".join(assistant.reply_texts(sender, "my lower back has hurt for weeks"))
+    assert "bladder or bowel" in first  # the back screening question comes first
+    assert "quadratus lumborum" not in first
+    assistant.reply_texts(sender, "no")
+    assistant.reply_texts(sender, "about three weeks")
+    last = " ".join(assistant.reply_texts(sender, "a dull ache"))
+    assert "quadratus lumborum" in last
+    assert "not a diagnosis" in last
+
+
+def test_a_yes_to_the_screening_question_gives_urgent_advice(
+    assistant: Assistant, clinic: ClinicProfile
+):
+    sender = new_sender()
+    assistant.reply_texts(sender, "i get bad headaches")
+    messages = assistant.replies(sender, "yes")
+    assert is_urgent(messages)
+    assert any(clinic.emergency_number in m.get("text", "") for m in messages)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my back hurts and since yesterday i can't control my bladder",
+        "i have crushing chest pain spreading to my left arm",
+        "suddenly the worst headache of my life",
+    ],
+)
+def test_a_red_flag_in_any_message_is_answered_with_urgent_care(
+    assistant: Assistant, clinic: ClinicProfile, text: str
+):
+    messages = assistant.replies(new_sender(), text)
+    assert is_urgent(messages)
+    texts = " ".join(m.get("text", "") for m in messages)
+    assert clinic.emergency_number in texts
+    assert "Book a consultation" not in str(messages)
+
+
+def test_thoughts_of_self_harm_get_the_crisis_line(assistant: Assistant, clinic: ClinicProfile):
+    messages = assistant.replies(new_sender(), "the pain is so bad i want to kill myself")
+    assert is_urgent(messages)
+    assert any(clinic.crisis_line in m.get("text", "") for m in messages)
+
+
+def booking_rows(assistant: Assistant, sender: str) -> list[tuple]:
+    if not assistant.app_db.exists():
+        return []
+    with sqlite3.connect(assistant.app_db) as db:
+        return db.execute(
+            "SELECT kind, patient_name, phone, email, concern, new_patient, pregnant,"
+            " blood_thinners, needle_fear, status, reference FROM bookings"
+            " WHERE conversation_id = ?",
+            (sender,),
+        ).fetchall()
+
+
+def test_a_whole_booking_is_saved_once_with_the_reference_shown(assistant: Assistant):
+    sender = new_sender()
+    answers = [
+        "i'd like to book an appointment",
+        "Ann Lee",
+        "(202) 555-0123",
+        "ann.lee@example.org",
+        "next tuesday at 2pm",
+        "stiff neck from working at a desk",
+        "no",  # been before?
+        "no",  # pregnant?
+        "yes",  # blood thinners?
+        "no",  # afraid of needles?
+    ]
+    for text in answers:
+        assistant.reply_texts(sender, text)
+    final = " ".join(assistant.reply_texts(sender, "yes"))
+    rows = booking_rows(assistant, sender)
+    assert len(rows) == 1
+    kind, name, phone, email, concern, new_patient, pregnant, thinners, fear, status, ref = rows[0]
+    assert (kind, name, phone, email) == (
+        "booking",
+        "Ann Lee",
+        "+12025550123",
+        "ann.lee@example.org",
+    )
+    assert (concern, new_patient, pregnant, thinners, fear) == (
+        "stiff neck from working at a desk",
+        1,
+        0,
+        1,
+        0,
+    )
+    assert status == "requested"
+    assert ref in final
+
+
+def test_a_red_flag_in_the_middle_of_a_booking_stops_it_and_nothing_is_saved(
+    assistant: Assistant,
+):
+    sender = new_sender()
+    assistant.reply_texts(sender, "i'd like to book an appointment")
+    assistant.reply_texts(sender, "Ann Lee")
+    messages = assistant.replies(sender, "actually i have crushing chest pain right now")
+    assert is_urgent(messages)
+    after = " ".join(assistant.reply_texts(sender, "is dry needling safe?"))
+    assert "sterile" in after  # the form is gone: the question is simply answered
+    assert booking_rows(assistant, sender) == []
+
+
+def test_stop_in_the_middle_of_a_booking_saves_nothing(assistant: Assistant):
+    sender = new_sender()
+    assistant.reply_texts(sender, "can i book a consultation")
+    assistant.reply_texts(sender, "Ann Lee")
+    reply = " ".join(assistant.reply_texts(sender, "cancel"))
+    assert "nothing was saved" in reply
+    assert booking_rows(assistant, sender) == []
+
+
+def test_a_bad_phone_number_is_asked_again_with_a_specific_message(assistant: Assistant):
+    sender = new_sender()
+    assistant.reply_texts(sender, "i want to book")
+    assistant.reply_texts(sender, "Ann Lee")
+    reply = " ".join(assistant.reply_texts(sender, "12"))
+    assert "phone number" in reply
+    reply = " ".join(assistant.reply_texts(sender, "202 555 0123"))
+    assert "email" in reply.lower()
