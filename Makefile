@@ -17,8 +17,13 @@ export ACTION_PORT ?= 5055
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
 export TRACKER_STORE_URL ?= sqlite:///var/tracker.db
 export DATABASE_URL ?= sqlite:///var/clinic.db
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
+export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+export LOCK_STORE_URL ?= memory://
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup spacy train run shell lint format validate pytest test-stories test-nlu test lock clean
+.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test lock clean scaleout-deps test-scaleout bench bench-quick
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -42,8 +47,11 @@ spacy: $(SPACY_PIPELINE)/meta.json ## build the project's spaCy pipeline (blank 
 train: spacy ## train a model if data/, domain.yml or config.yml changed since the newest one
 	@bash scripts/train.sh
 
-run: train ## start the action server and the Rasa server (Ctrl-C stops all)
+run: train ## start the action server, the Rasa server and the web app on 127.0.0.1:8000 (Ctrl-C stops all)
 	@bash scripts/run.sh
+
+web: setup ## start only the web app (demo page, widget, chat gateway) on HOST:PORT
+	$(PY) -m clinic.web
 
 shell: train ## chat in the terminal (starts the action server alongside)
 	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT) & pid=$$!; \
@@ -60,8 +68,21 @@ format: setup ## apply ruff's fixes and formatting
 validate: setup ## rasa data validate (domain, NLU data, stories, rules; warns on responses sent by actions)
 	$(RASA) data validate
 
-pytest: train ## unit, content and end-to-end tests (real Rasa + action servers)
+browser-deps: ## install Debian's chromium for the browser tests when $(CHROMIUM) is missing
+	@if [ -x $(CHROMIUM) ]; then echo "browser tests use $(CHROMIUM)"; else \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	    --no-install-recommends chromium fonts-dejavu-core fonts-liberation; fi
+
+pytest: train browser-deps ## unit, content, end-to-end and browser tests (real Rasa + action servers)
 	$(PY) -m pytest
+
+test-browser: train browser-deps ## only the widget's browser tests (headless Chromium)
+	$(PY) -m pytest -m browser
+
+screenshots: train browser-deps ## docs/widget-desktop.png and docs/widget-phone.png from the real stack
+	$(PY) scripts/screenshots.py
 
 test-stories: train ## dialogue test stories, failing on any wrong prediction
 	$(RASA) test core --model models --stories tests/test_stories.yml \
@@ -72,6 +93,23 @@ test-nlu: train ## intent accuracy on the held-out set (fails below 0.90)
 	$(PY) scripts/check_nlu_holdout.py results/holdout/intent_report.json --min-accuracy 0.90
 
 test: lint validate train pytest test-stories test-nlu ## everything CI runs
+
+scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out test when missing
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/redis-server ]; then \
+	  echo "scale-out test uses $$(ls -d /usr/lib/postgresql/*/bin | tail -n 1) and /usr/bin/redis-server"; else \
+	  echo "installing Debian's postgresql and redis-server for the scale-out test"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	    --no-install-recommends postgresql redis-server; fi
+
+test-scaleout: train scaleout-deps ## 2 Rasa processes on PostgreSQL + Redis: conversations complete and in order
+	$(PY) -m pytest -m scaleout tests/test_scale_out.py
+
+bench: train scaleout-deps ## full benchmark, project vs default pipeline: bench/results.json, bench/README.md (15+ min)
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: train ## quick benchmark (newest model, no cross-validation): results/bench-quick/
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 lock: ## re-pin requirements.lock from requirements.in
 	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --generate-hashes -o requirements.lock

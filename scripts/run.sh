@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Starts the action server and the Rasa server on 127.0.0.1 with the newest
-# model in models/; Ctrl-C (or either process ending) stops both.
+# model in models/, and the web app (demo page, widget, chat gateway) on
+# $HOST:$PORT; Ctrl-C (or any process ending) stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
+export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
+export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 
 pids=()
 stop() {
@@ -19,6 +22,8 @@ pids+=($!)
 .venv/bin/rasa run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
   --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)
+.venv/bin/python -m clinic.web &
+pids+=($!)
 
-echo "Rasa REST channel: http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  actions: http://127.0.0.1:$ACTION_PORT (Ctrl-C stops)"
+echo "Web page and chat widget: http://$HOST:$PORT/  Rasa REST channel: http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  actions: http://127.0.0.1:$ACTION_PORT (Ctrl-C stops)"
 wait -n "${pids[@]}"

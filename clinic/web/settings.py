@@ -1,0 +1,79 @@
+"""The web app's settings, read once from the environment and clinic.yml.
+
+``load_settings()`` is called once at start-up (``python -m clinic.web``); tests
+build ``WebSettings`` directly. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from clinic.settings import PROJECT_ROOT, ClinicProfile, load_clinic
+
+WEB_ROOT = Path(__file__).resolve().parent
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``limit`` messages in any ``window_s`` seconds."""
+
+    limit: int
+    window_s: float
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    clinic: ClinicProfile
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = DEFAULT_RASA_URL
+    # read-only: the gateway reads transcripts from Rasa's tracker store
+    tracker_store_url: str = DEFAULT_TRACKER_STORE_URL
+    rasa_timeout_s: float = 30.0
+    max_message_chars: int = 2000
+    max_body_bytes: int = 16_384  # a 2,000-character message in JSON fits with room to spare
+    session_limit: RateLimit = RateLimit(limit=20, window_s=30.0)
+    address_limit: RateLimit = RateLimit(limit=60, window_s=30.0)
+    cookie_name: str = "clinic_chat"
+    messages_file: Path = WEB_ROOT / "messages.yml"
+    project_root: Path = field(default=PROJECT_ROOT)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [origin.rstrip("/") for origin in self.clinic.allowed_origins]
+
+
+class WebSettingsError(ValueError):
+    """An environment variable of the web app has a wrong value."""
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise WebSettingsError(f"{name}={raw!r} is not a number") from exc
+    if value <= 0:
+        raise WebSettingsError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
+    """Settings from ``HOST``, ``PORT``, ``RASA_URL``, ``RASA_TIMEOUT``,
+    ``TRACKER_STORE_URL`` and clinic.yml (``CLINIC_FILE``)."""
+    env = os.environ if environ is None else environ
+    return WebSettings(
+        clinic=load_clinic(),
+        host=env.get("HOST") or "127.0.0.1",
+        port=int(_number(env, "PORT", 8000, int)),
+        rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+        tracker_store_url=env.get("TRACKER_STORE_URL") or DEFAULT_TRACKER_STORE_URL,
+        rasa_timeout_s=_number(env, "RASA_TIMEOUT", 30.0, float),
+    )

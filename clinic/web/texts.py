@@ -1,0 +1,101 @@
+"""The gateway's and the widget's own texts (``messages.yml``), clinic facts filled in.
+
+Texts are checked at start-up: a missing key or an unknown ``{placeholder}`` is
+reported with the key's name, so a typo never reaches a visitor.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Mapping
+
+import yaml
+
+from clinic.settings import ClinicProfile, clinic_slots
+
+GATEWAY_KEYS = ("apology", "slow_down", "too_long", "empty", "bad_request", "forbidden_origin")
+WIDGET_KEYS = (
+    "launcher",
+    "title",
+    "close",
+    "notice",
+    "privacy_link",
+    "acknowledge",
+    "log_label",
+    "you",
+    "assistant",
+    "urgent",
+    "quick_replies",
+    "input_label",
+    "placeholder",
+    "send",
+    "typing",
+    "footer",
+    "privacy",
+)
+# placeholders filled when a text is sent, not at start-up
+RUNTIME_FIELDS = ("max_chars", "retry_after")
+
+
+class TextsError(ValueError):
+    """messages.yml is missing a text or uses an unknown placeholder."""
+
+
+@dataclass(frozen=True)
+class Texts:
+    gateway: Dict[str, str]
+    widget: Dict[str, str]
+
+    def say(self, key: str, **runtime: object) -> str:
+        """The gateway text ``key`` with the runtime fields filled in."""
+        return self.gateway[key].format(**runtime)
+
+
+def _fill(section: str, key: str, template: str, facts: Mapping[str, str]) -> str:
+    """Fills clinic facts into a template; the runtime placeholders (with their format)
+    stay, and literal braces stay escaped, so the result is a template again."""
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TextsError(f"messages.yml {section}.{key}: {exc}") from exc
+    for literal, name, spec, conversion in parsed:
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if name in RUNTIME_FIELDS:
+            out.append("{" + name + (f"!{conversion}" if conversion else "") + f":{spec}}}")
+        elif name in facts:
+            try:
+                value = format(facts[name], spec or "")
+            except ValueError as exc:
+                raise TextsError(f"messages.yml {section}.{key}: {{{name}:{spec}}}: {exc}") from exc
+            out.append(value.replace("{", "{{").replace("}", "}}"))
+        else:
+            raise TextsError(f"messages.yml {section}.{key}: unknown placeholder {{{name}}}")
+    return "".join(out)
+
+
+def load_texts(path: Path, clinic: ClinicProfile) -> Texts:
+    """Reads messages.yml and fills in the clinic's facts."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise TextsError(f"cannot read {path}: {exc}") from exc
+    facts = clinic_slots(clinic)
+    sections: Dict[str, Dict[str, str]] = {}
+    for section, keys in (("gateway", GATEWAY_KEYS), ("widget", WIDGET_KEYS)):
+        given = raw.get(section) or {}
+        missing = [key for key in keys if not str(given.get(key) or "").strip()]
+        if missing:
+            raise TextsError(f"messages.yml {section}: missing text(s) {missing}")
+        sections[section] = {key: _fill(section, key, str(given[key]), facts) for key in keys}
+    widget = {}
+    for key, template in sections["widget"].items():
+        try:
+            widget[key] = template.format()
+        except (KeyError, IndexError) as exc:
+            raise TextsError(f"messages.yml widget.{key}: no runtime field here ({exc})") from exc
+    return Texts(gateway=sections["gateway"], widget=widget)

@@ -1,0 +1,79 @@
+"""Runs the web app in a thread on a free loopback port, and launches Debian's Chromium.
+
+Used by the browser tests (tests/web/) and scripts/screenshots.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, List
+
+import uvicorn
+
+from clinic.web.app import create_app
+from clinic.web.settings import WebSettings
+
+from .servers import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright cannot download its own browsers here: it drives Debian's chromium.
+CHROMIUM_ARGS: List[str] = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class WebApp:
+    """A running web app."""
+
+    url: str
+    settings: WebSettings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def web_settings(settings: WebSettings, port: int) -> WebSettings:
+    """``settings`` on ``port``, with that address as the one allowed origin."""
+    origin = f"http://127.0.0.1:{port}"
+    clinic = settings.clinic.copy(update={"allowed_origins": [origin]})
+    return replace(settings, clinic=clinic, host="127.0.0.1", port=port)
+
+
+def start_web_app(settings: WebSettings, deadline_s: float = 20) -> WebApp:
+    """Starts ``create_app(settings)`` with uvicorn on a free port of 127.0.0.1."""
+    port = free_port()
+    settings = web_settings(settings, port)
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        ws="none",  # no websockets; the websockets that Rasa pins is too old for uvicorn's
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"web-app-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + deadline_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web app did not start on port {port}")
+        time.sleep(0.05)
+    return WebApp(url=f"http://127.0.0.1:{port}", settings=settings, server=server, thread=thread)
+
+
+def stop_web_app(app: WebApp) -> None:
+    app.server.should_exit = True
+    app.thread.join(timeout=15)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's headless Chromium through Playwright."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
