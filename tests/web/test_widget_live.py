@@ -4,6 +4,7 @@ action server (started once per test run)."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 import pytest
@@ -106,3 +107,46 @@ def test_axe_finds_no_wcag_21_aa_violations_with_the_chat_open_and_a_conversatio
         assert violations == [], describe(violations)
     expect(launcher(page)).to_be_hidden()
     expect(textbox(page)).to_be_visible()
+
+
+def answer_and_wait(page: Any, text: str) -> str:
+    """Sends ``text`` and returns the text of the bot's newest message once it arrives."""
+    before = bot_messages(page).count()
+    send(page, text)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.cw-msg--bot').length > n", arg=before, timeout=30_000
+    )
+    page.wait_for_timeout(300)  # the rest of a multi-message reply
+    return bot_messages(page).last.inner_text()
+
+
+def test_a_visitor_completes_a_short_booking_in_the_widget(
+    page: Any, live_web: WebApp, assistant: Any
+):
+    open_chat(page, live_web.url)
+    steps = [
+        ("I'd like to book an appointment", "full name"),
+        ("Ann Widget", "phone number"),
+        ("202 555 0123", "email"),
+        ("no", "When would you like to come in"),
+        ("next tuesday at 2pm", "what would you like help with"),
+        ("lower back pain", "been to"),
+        ("no", "pregnant"),
+        ("no", "blood thinners"),
+        ("no", "afraid of needles"),
+        ("no", "Here is your request"),
+    ]
+    for text, expected in steps:
+        assert expected.lower() in answer_and_wait(page, text).lower()
+    summary = bot_messages(page).last
+    expect(summary).to_contain_text("Ann Widget")
+    expect(summary).to_contain_text("+12025550123")
+    done = answer_and_wait(page, "yes")
+    reference = re.search(r"RC-[A-Z0-9]{6}", done)
+    assert reference, done
+    with sqlite3.connect(assistant.app_db) as db:
+        rows = db.execute(
+            "SELECT patient_name, phone, status FROM bookings WHERE reference = ?",
+            (reference.group(0),),
+        ).fetchall()
+    assert rows == [("Ann Widget", "+12025550123", "requested")]
