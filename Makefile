@@ -23,7 +23,7 @@ export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export LOCK_STORE_URL ?= memory://
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test lock clean scaleout-deps test-scaleout bench bench-quick
+.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -92,7 +92,10 @@ test-nlu: train ## intent accuracy on the held-out set (fails below 0.90)
 	$(RASA) test nlu --model models --nlu tests/nlu_holdout.yml --out results/holdout
 	$(PY) scripts/check_nlu_holdout.py results/holdout/intent_report.json --min-accuracy 0.90
 
-test: lint validate train pytest test-stories test-nlu ## everything CI runs
+test-red-flags: spacy ## red-flag recall and false positives on tests/red_flags/ (pytest enforces them)
+	$(PY) scripts/red_flag_report.py -v
+
+test: lint validate train pytest test-stories test-nlu test-red-flags ## everything CI runs
 
 scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out test when missing
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/redis-server ]; then \

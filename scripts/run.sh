@@ -8,6 +8,9 @@ mkdir -p var
 export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 
+# The app database (bookings) at the newest schema before anything serves.
+.venv/bin/python -m clinic.db.migrate
+
 pids=()
 stop() {
   trap - EXIT INT TERM
