@@ -6,8 +6,9 @@ Rasa's REST channel and the read-only engine of the tracker store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import AsyncIterator
 
 import httpx
@@ -18,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from .history import TrackerHistory
 from .ratelimit import SlidingWindowLimiter
-from .routes import assets, chat, pages
+from .routes import assets, chat, pages, staff, staff_admin, staff_bookings, staff_conversations
 from .security import SecurityHeadersMiddleware
 from .settings import WEB_ROOT, WebSettings
 from .state import WebState
@@ -54,9 +55,11 @@ def create_app(
         ) as client:
             history = TrackerHistory(settings.tracker_store_url, settings.project_root)
             web.rasa, web.history = client, history
+            console = await start_console(web)
             try:
                 yield
             finally:
+                await stop_console(web, console)
                 history.close()
 
     middleware = [
@@ -71,9 +74,87 @@ def create_app(
         ),
     ]
     app = Starlette(
-        routes=[*pages.routes, *assets.routes, *chat.routes],
+        routes=[
+            *pages.routes,
+            *assets.routes,
+            *chat.routes,
+            *staff.routes,
+            *staff_bookings.routes,
+            *staff_conversations.routes,
+            *staff_admin.routes,
+        ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.web = web
     return app
+
+
+class _Console:
+    """What the staff console built at start-up, to close at shut-down."""
+
+    def __init__(self) -> None:
+        self.engines: list = []
+        self.task: asyncio.Task | None = None
+
+
+async def start_console(web: WebState) -> _Console:
+    """The staff console's database (migrated), the tracker store's conversation index
+    and, when ``retention_interval_s`` is set, the daily retention task."""
+    from starlette.concurrency import run_in_threadpool
+
+    from clinic.console.index import ConversationIndexer
+    from clinic.db.engine import make_engine, make_session_factory
+    from clinic.db.migrate import upgrade
+
+    from .history import make_read_only_engine
+
+    console = _Console()
+    settings = web.settings
+    if settings.database_url is None:
+        return console
+    await run_in_threadpool(upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    tracker = make_read_only_engine(settings.tracker_store_url, settings.project_root)
+    console.engines += [engine, tracker]
+    web.console_sessions = make_session_factory(engine)
+    web.indexer = ConversationIndexer(web.console_sessions, tracker)
+    if settings.retention_interval_s:
+        console.task = asyncio.create_task(_retention_loop(web, settings.retention_interval_s))
+    return console
+
+
+async def stop_console(web: WebState, console: _Console) -> None:
+    if console.task is not None:
+        console.task.cancel()
+        with suppress(asyncio.CancelledError):
+            await console.task
+    for engine in console.engines:
+        engine.dispose()
+
+
+async def _retention_loop(web: WebState, interval_s: float) -> None:
+    """``python -m clinic purge`` once per ``interval_s`` (first one a minute after start)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from clinic.console.retention import purge, tracker_engine
+
+    await asyncio.sleep(min(60.0, interval_s))
+    while True:
+        settings = web.settings
+        tracker = tracker_engine(settings.tracker_store_url, settings.project_root)
+        try:
+            assert web.console_sessions is not None
+            result = await run_in_threadpool(
+                purge, web.console_sessions, tracker, settings.clinic.retention_days
+            )
+            log.info(
+                "retention: deleted %d conversations and %d booking requests",
+                result.conversations,
+                result.bookings,
+            )
+        except Exception:
+            log.exception("retention run failed; trying again at the next interval")
+        finally:
+            tracker.dispose()
+        await asyncio.sleep(interval_s)

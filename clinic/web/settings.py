@@ -7,6 +7,7 @@ build ``WebSettings`` directly. Nothing is read at import time.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -16,6 +17,7 @@ from clinic.settings import PROJECT_ROOT, ClinicProfile, load_clinic
 WEB_ROOT = Path(__file__).resolve().parent
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"
+DEFAULT_DATABASE_URL = "sqlite:///var/clinic.db"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,17 @@ class WebSettings:
     cookie_name: str = "clinic_chat"
     messages_file: Path = WEB_ROOT / "messages.yml"
     project_root: Path = field(default=PROJECT_ROOT)
+    # --- the staff console (/staff) ---
+    # the app database (staff, reviews, bookings); None: the console answers 503
+    database_url: str | None = None
+    # keys the session-token hashes and CSRF tokens; a fresh random one per process unless set
+    staff_secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    staff_cookie_name: str = "clinic_staff"
+    staff_idle_timeout_s: float = 30 * 60
+    login_max_failures: int = 5
+    login_lock_s: float = 15 * 60
+    # seconds between the web app's retention runs (python -m clinic purge); None: never
+    retention_interval_s: float | None = None
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -65,11 +78,31 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -
     return value
 
 
+def staff_secret_key(env: Mapping[str, str]) -> str:
+    """``STAFF_SECRET_KEY``; required when ``CLINIC_ENV=production``, else a random
+    per-process default (staff log in again after a restart)."""
+    key = (env.get("STAFF_SECRET_KEY") or "").strip()
+    if key:
+        if len(key) < 32:
+            raise WebSettingsError("STAFF_SECRET_KEY must be at least 32 characters")
+        return key
+    if (env.get("CLINIC_ENV") or "").strip().lower() == "production":
+        raise WebSettingsError(
+            "STAFF_SECRET_KEY is required when CLINIC_ENV=production "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return secrets.token_urlsafe(32)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     """Settings from ``HOST``, ``PORT``, ``RASA_URL``, ``RASA_TIMEOUT``,
-    ``TRACKER_STORE_URL`` and clinic.yml (``CLINIC_FILE``)."""
+    ``TRACKER_STORE_URL``, ``DATABASE_URL``, ``STAFF_SECRET_KEY``, ``CLINIC_ENV``
+    and clinic.yml (``CLINIC_FILE``)."""
     env = os.environ if environ is None else environ
     return WebSettings(
+        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        staff_secret_key=staff_secret_key(env),
+        retention_interval_s=24 * 3600.0,
         clinic=load_clinic(),
         host=env.get("HOST") or "127.0.0.1",
         port=int(_number(env, "PORT", 8000, int)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import List, Set
+from typing import TYPE_CHECKING, Callable, List, Set
 
 import httpx
 from starlette.requests import Request
@@ -15,6 +15,11 @@ from .ratelimit import SlidingWindowLimiter
 from .settings import WebSettings
 from .shapes import ChatMessage
 from .texts import Texts
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clinic.console.index import ConversationIndexer
 
 
 class OfferedPayloads:
@@ -46,6 +51,9 @@ class WebState:
     # built by the app's lifespan (start-up), closed at shut-down
     rasa: httpx.AsyncClient | None = None
     history: TrackerHistory | None = None
+    # the staff console: sessions on the app database, the tracker store's conversation index
+    console_sessions: Callable[[], Session] | None = None
+    indexer: ConversationIndexer | None = None
 
 
 def web_state(request: Request) -> WebState:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -150,3 +153,93 @@ def live_web(clinic: ClinicProfile, assistant: Assistant) -> Iterator[WebApp]:
         yield app
     finally:
         stop_web_app(app)
+
+
+# --- the staff console ------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery staple"
+ADMIN_PASSWORD = "admin password of the clinic"
+
+
+@dataclass
+class RealConversations:
+    """Conversations run through the real Rasa server; their tracker and app databases."""
+
+    tracker_db: Path
+    app_db: Path
+    red_flag: str
+    unsure: str
+    plain: str
+    booking: str
+    senders_in_order: List[str]
+
+
+def _run(assistant: Assistant, sender: str, texts: List[str]) -> None:
+    for text in texts:
+        assistant.replies(sender, text)
+
+
+@pytest.fixture(scope="session")
+def real_conversations(assistant: Assistant) -> RealConversations:
+    """Four conversations through Rasa: a red flag, one it cannot understand, two plain
+    questions, and a whole booking (saved by the action server)."""
+    tag = uuid.uuid4().hex[:8]
+    plain, red, unsure, booking = (f"staff-{k}-{tag}" for k in ("plain", "red", "unsure", "book"))
+    _run(assistant, plain, ["is dry needling safe?", "will i be sore afterwards?"])
+    _run(assistant, red, ["hello", "i have crushing chest pain spreading to my left arm"])
+    _run(assistant, unsure, ["blorp fizzle wug zonk", "qwv prx ttt"])
+    _run(
+        assistant,
+        booking,
+        [
+            "i'd like to book an appointment",
+            "Nora Quill",
+            "(202) 555-0177",
+            "nora.quill@example.org",
+            "next thursday at 11am",  # a slot no other test books
+            "stiff neck from working at a desk",
+            "no",
+            "no",
+            "yes",
+            "no",
+            "yes",
+        ],
+    )
+    return RealConversations(
+        tracker_db=assistant.tracker_db,
+        app_db=assistant.app_db,
+        red_flag=red,
+        unsure=unsure,
+        plain=plain,
+        booking=booking,
+        senders_in_order=[plain, red, unsure, booking],
+    )
+
+
+def copy_sqlite(source: Path, target: Path) -> Path:
+    """A consistent copy of a SQLite database another process may be writing."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+@pytest.fixture
+def console_dbs(real_conversations: RealConversations, tmp_path: Path) -> Tuple[Path, Path]:
+    """Copies of the real tracker store and app database (with one admin, one staff)."""
+    tracker = copy_sqlite(real_conversations.tracker_db, tmp_path / "tracker.db")
+    app_db = copy_sqlite(real_conversations.app_db, tmp_path / "clinic.db")
+    add_staff_users(f"sqlite:///{app_db}")
+    return tracker, app_db
+
+
+def add_staff_users(url: str) -> None:
+    from clinic.console.accounts import create_user
+    from clinic.db.engine import make_engine, make_session_factory
+    from clinic.db.migrate import upgrade
+
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    create_user(sessions, "admin", "admin", ADMIN_PASSWORD)
+    create_user(sessions, "sam", "staff", STAFF_PASSWORD)
+    engine.dispose()

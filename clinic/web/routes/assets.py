@@ -17,6 +17,7 @@ ASSETS = {
     "/widget.js": ("widget.js", "text/javascript; charset=utf-8"),
     "/widget.css": ("widget.css", "text/css; charset=utf-8"),
     "/site.css": ("site.css", "text/css; charset=utf-8"),
+    "/staff.css": ("staff.css", "text/css; charset=utf-8"),
 }
 
 
