@@ -135,16 +135,20 @@ def staff_only(handler: Handler, admin: bool = False) -> Handler:
     async def guarded(request: Request) -> Response:
         web = web_state(request)
         if web.console_sessions is None:
-            return PlainTextResponse("The staff console is not configured.", status_code=503)
+            return PlainTextResponse(web.texts.staff["not_configured"], status_code=503)
         staff = await current_staff(request)
         if staff is None:
             if request.method in ("GET", "HEAD"):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 login = request.url_for("staff_login").path
                 return RedirectResponse(f"{login}?next={quote(target, safe='')}", status_code=303)
-            return PlainTextResponse("Log in first.", status_code=401, headers=NO_STORE)
+            return PlainTextResponse(
+                web.texts.staff["log_in_first"], status_code=401, headers=NO_STORE
+            )
         if admin and not staff.is_admin:
-            return PlainTextResponse("Admins only.", status_code=403, headers=NO_STORE)
+            return PlainTextResponse(
+                web.texts.staff["admins_only"], status_code=403, headers=NO_STORE
+            )
         request.state.staff = staff
         response = await handler(request)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -158,18 +162,19 @@ def staff_only(handler: Handler, admin: bool = False) -> Handler:
 
 async def read_form(request: Request) -> Dict[str, List[str]]:
     """An ``application/x-www-form-urlencoded`` body (the console's forms send nothing else)."""
+    texts = web_state(request).texts.staff
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        raise HTTPException(status_code=400, detail="forms only")
+        raise HTTPException(status_code=400, detail=texts["forms_only"])
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise HTTPException(status_code=413, detail="form too large")
+            raise HTTPException(status_code=413, detail=texts["form_too_large"])
     try:
         return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise HTTPException(status_code=400, detail="not a form") from exc
+        raise HTTPException(status_code=400, detail=texts["not_a_form"]) from exc
 
 
 def field(form: Dict[str, List[str]], name: str, default: str = "") -> str:
@@ -182,7 +187,7 @@ async def checked_form(request: Request) -> Dict[str, List[str]]:
     staff: StaffContext = request.state.staff
     form = await read_form(request)
     if not hmac.compare_digest(field(form, "csrf"), staff.csrf):
-        raise HTTPException(status_code=403, detail="The form expired; reload the page.")
+        raise HTTPException(status_code=403, detail=web_state(request).texts.staff["form_expired"])
     return form
 
 

@@ -1,4 +1,5 @@
-"""The gateway's and the widget's own texts (``messages.yml``), clinic facts filled in.
+"""The texts of the gateway, the widget and the staff console (``messages.yml``),
+with the clinic's facts filled in.
 
 Texts are checked at start-up: a missing key or an unknown ``{placeholder}`` is
 reported with the key's name, so a typo never reaches a visitor.
@@ -35,6 +36,17 @@ WIDGET_KEYS = (
     "footer",
     "privacy",
 )
+STAFF_KEYS = (
+    "not_configured",
+    "log_in_first",
+    "admins_only",
+    "form_expired",
+    "login_form_expired",
+    "login_failed",
+    "forms_only",
+    "form_too_large",
+    "not_a_form",
+)
 # placeholders filled when a text is sent, not at start-up
 RUNTIME_FIELDS = ("max_chars", "retry_after")
 
@@ -47,6 +59,7 @@ class TextsError(ValueError):
 class Texts:
     gateway: Dict[str, str]
     widget: Dict[str, str]
+    staff: Dict[str, str]
 
     def say(self, key: str, **runtime: object) -> str:
         """The gateway text ``key`` with the runtime fields filled in."""
@@ -86,16 +99,31 @@ def load_texts(path: Path, clinic: ClinicProfile) -> Texts:
         raise TextsError(f"cannot read {path}: {exc}") from exc
     facts = clinic_slots(clinic)
     sections: Dict[str, Dict[str, str]] = {}
-    for section, keys in (("gateway", GATEWAY_KEYS), ("widget", WIDGET_KEYS)):
+    for section, keys in (
+        ("gateway", GATEWAY_KEYS),
+        ("widget", WIDGET_KEYS),
+        ("staff", STAFF_KEYS),
+    ):
         given = raw.get(section) or {}
         missing = [key for key in keys if not str(given.get(key) or "").strip()]
         if missing:
             raise TextsError(f"messages.yml {section}: missing text(s) {missing}")
         sections[section] = {key: _fill(section, key, str(given[key]), facts) for key in keys}
-    widget = {}
-    for key, template in sections["widget"].items():
+    return Texts(
+        gateway=sections["gateway"],
+        widget=_without_runtime_fields("widget", sections["widget"]),
+        staff=_without_runtime_fields("staff", sections["staff"]),
+    )
+
+
+def _without_runtime_fields(section: str, templates: Dict[str, str]) -> Dict[str, str]:
+    """Texts shown as they are: a runtime placeholder in them is an error."""
+    done = {}
+    for key, template in templates.items():
         try:
-            widget[key] = template.format()
+            done[key] = template.format()
         except (KeyError, IndexError) as exc:
-            raise TextsError(f"messages.yml widget.{key}: no runtime field here ({exc})") from exc
-    return Texts(gateway=sections["gateway"], widget=widget)
+            raise TextsError(
+                f"messages.yml {section}.{key}: no runtime field here ({exc})"
+            ) from exc
+    return done

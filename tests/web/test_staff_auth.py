@@ -9,15 +9,19 @@ from typing import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from clinic.web.app import create_app
-from clinic.web.routes.staff import LOGIN_FAILED
 from clinic.web.settings import WebSettings, WebSettingsError, load_settings
 
 from .conftest import ADMIN_PASSWORD, STAFF_PASSWORD, add_staff_users
 from .staff import csrf_of, log_in, page_csrf
+
+# the generic failure text, as the console says it (clinic/web/messages.yml)
+MESSAGES = Path(__file__).resolve().parents[2] / "clinic" / "web" / "messages.yml"
+LOGIN_FAILED = yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))["staff"]["login_failed"]
 
 
 @pytest.fixture

@@ -40,8 +40,6 @@ from ..staff_auth import (
 )
 from ..state import web_state
 
-LOGIN_FAILED = "Wrong name or password, or too many attempts. Please try again later."
-
 
 def local_time(request: Request, epoch_or_dt: Any) -> str:
     """A moment in the clinic's timezone: ``2026-11-21 14:05``."""
@@ -122,7 +120,7 @@ async def login(request: Request) -> Response:
         return _login_page(request)
     form = await read_form(request)
     if not login_csrf_valid(request, field(form, "csrf")):
-        return _login_page(request, "The form expired; please try again.", 403)
+        return _login_page(request, web.texts.staff["login_form_expired"], 403)
     name, password = field(form, "name").strip()[:64], field(form, "password")
     address = request.client.host if request.client else "unknown"
     keys = throttle_keys(name, address)
@@ -147,7 +145,7 @@ async def login(request: Request) -> Response:
     account = await run_in_threadpool(attempt)
     if account is None:
         await run_in_threadpool(audit, sessions, name or "?", "login_failed", address)
-        return _login_page(request, LOGIN_FAILED, 400, name=name)
+        return _login_page(request, web.texts.staff["login_failed"], 400, name=name)
     token = await run_in_threadpool(start_session, request, account)
     await run_in_threadpool(audit, sessions, account.name, "login", address)
     target = safe_next(field(form, "next"))
