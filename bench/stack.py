@@ -18,14 +18,6 @@ from typing import Dict, List
 
 from tests.servers import ROOT, VENV_BIN, _wait_until_up, free_port
 
-# The lock store lines recommended for endpoints.yml (see bench/README.md).
-LOCK_STORE_BLOCK = """
-# Conversation locks: in memory for one Rasa process, Redis for several.
-lock_store:
-  type: clinic.lock_store.UrlLockStore
-  url: ${LOCK_STORE_URL}
-"""
-
 
 @dataclass
 class Server:
@@ -70,16 +62,6 @@ def base_env(
         "LOCK_STORE_URL": "memory://",
         **(extra or {}),
     }
-
-
-def endpoints_with_lock_store(workdir: Path) -> Path:
-    """endpoints.yml plus the recommended lock_store block (unless it already has one)."""
-    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
-    if "lock_store:" not in text:
-        text += LOCK_STORE_BLOCK
-    path = workdir / "endpoints.yml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _spawn(
@@ -154,7 +136,7 @@ def start_stack(
     workdir.mkdir(parents=True, exist_ok=True)
     action_port = free_port()
     stack = Stack(workdir=workdir, env=base_env(workdir, action_port, extra_env))
-    endpoints = endpoints_with_lock_store(workdir)
+    endpoints = ROOT / "endpoints.yml"
     try:
         stack.actions = start_actions(workdir, action_port, stack.env)
         for _ in range(rasa_processes):

@@ -86,6 +86,7 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
         "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
+        "LOCK_STORE_URL": "memory://",
         **(extra_env or {}),
     }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
