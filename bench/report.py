@@ -139,7 +139,62 @@ def tables(results: Results) -> str:
             )
     elif scale:
         out += ["", f"- scale-out 1 vs 2 processes: {scale['skipped']}"]
+    if results.get("console"):
+        out += ["", console_table(results["console"])]
     return "\n".join(out).rstrip() + "\n"
+
+
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def console_table(console: Results) -> str:
+    """The staff console's list pages at ``conversations`` conversations (``bench/console.py``):
+    the query alone and the whole page, per database, each page against the target."""
+    target = console["target_ms"]
+    measured = {k: v for k, v in console["backends"].items() if not v.get("skipped")}
+    names = [BACKEND_NAMES.get(k, k) for k in measured]
+    head = "| staff console page | rows | " + " | ".join(
+        f"{n} query ms | {n} page ms" for n in names
+    )
+    lines = [
+        f"Staff console, {console['conversations']:,} conversations (`make bench-console`): "
+        f"server time, median of 5; target: every page <= {target:.0f} ms.",
+        "",
+        head + " |",
+        "|---|---|" + "---|---|" * len(names),
+    ]
+
+    def check(value: float) -> bool:
+        return value <= target
+
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1f}"
+
+    by_name = [{p["name"]: p for p in figures["pages"]} for figures in measured.values()]
+    for name in by_name[0] if by_name else {}:
+        pages = [b.get(name, {}) for b in by_name]
+        cells = [
+            f"{ms(p.get('query_ms'))} | {ms(p.get('page_ms'))}{mark(check, p.get('page_ms'))}"
+            for p in pages
+        ]
+        lines.append(f"| {name} | {pages[0].get('rows', '')} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for key, figures in console["backends"].items():
+        label = BACKEND_NAMES.get(key, key)
+        if figures.get("skipped"):
+            lines.append(f"- {label}: {figures['skipped']}")
+            continue
+        seeded = (
+            f"{figures['events']:,} events seeded in {figures['seed_s']} s; "
+            if "seed_s" in figures
+            else ""
+        )
+        lines.append(
+            f"- {label}: {seeded}the index read {figures['indexed_events']:,} events (user, "
+            f"bot, action, slot) into {figures['conversations']:,} rows once, in "
+            f"{figures['index_s']} s; a sync with nothing new {figures['sync_nothing_new_ms']} ms"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def targets(results: Results) -> List[Dict[str, Any]]:
@@ -160,6 +215,14 @@ def targets(results: Results) -> List[Dict[str, Any]]:
                         {"pipeline": name, "figure": f"{key} {metric}", "target": target}
                         | {"value": value, "met": bool(check(value))}
                     )
+    console = results.get("console") or {}
+    for backend, figures in (console.get("backends") or {}).items():
+        if figures.get("slowest_page_ms") is not None:
+            value, target_ms = figures["slowest_page_ms"], console["target_ms"]
+            rows.append(
+                {"pipeline": "", "figure": f"staff console slowest list page, {backend}"}
+                | {"target": f"<= {target_ms:.0f} ms", "value": value, "met": value <= target_ms}
+            )
     return rows
 
 

@@ -83,6 +83,18 @@ def start_postgres() -> Postgres:
     return pg
 
 
+def create_database(pg: Postgres, name: str, template: str | None = None) -> str:
+    """Another database on the same server, empty or a copy of ``template`` (which nobody
+    may be connected to); its URL."""
+    bindir = postgres_bin()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed: run `make scaleout-deps`")
+    copy = ["-T", template] if template else []
+    createdb = [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres"]
+    subprocess.run(_as_postgres([*createdb, *copy, name]), check=True, capture_output=True)
+    return pg.url.rsplit("/", 1)[0] + "/" + name
+
+
 def stop_postgres(pg: Postgres) -> None:
     bindir = postgres_bin()
     if bindir is not None:

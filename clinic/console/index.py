@@ -7,6 +7,11 @@ only the events after the last one it saw (``events.id``), so the list stays fas
 100,000 conversations. When the events table shrank below that mark (emptied and
 started again), the index is rebuilt from the start.
 
+Ids are handed out when a row is inserted, not when it is committed: with several Rasa
+processes on PostgreSQL, ids 100-105 may become visible after 106-110. So the ids missing
+among the newest ones read are looked for again at each sync (``GAP_WAIT_S`` long; a
+missing id after that was rolled back or deleted), and applied when they turn up.
+
 Badges, from the events:
 - red flag: a user message whose parse data has a ``red_flag`` entity;
 - booking: the ``booking_reference`` slot was set (the list also looks for a
@@ -19,9 +24,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, Callable, Dict, List, Tuple, TypedDict
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -40,6 +46,8 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTION = "action_default_fallback"
 BATCH = 5000
 SEARCH_CHARS = 4000
+GAP_WINDOW = 1000  # ids below the newest read one that may still be in an open transaction
+GAP_WAIT_S = 60.0
 
 _EVENTS_AFTER = text(
     "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
@@ -47,6 +55,12 @@ _EVENTS_AFTER = text(
     " ORDER BY id LIMIT :limit"
 )
 _MAX_ID = text("SELECT MAX(id) FROM events")
+_IDS_BETWEEN = text("SELECT id FROM events WHERE id > :low AND id <= :high")
+_EVENTS_WITH_IDS = text(
+    "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+    " WHERE id IN :ids ORDER BY id"
+).bindparams(bindparam("ids", expanding=True))
+INDEXED_TYPES = ("user", "action", "slot", "bot")  # the types _EVENTS_AFTER reads
 _USER_EVENT = text("SELECT timestamp, data FROM events WHERE id = :id")
 
 
@@ -108,6 +122,7 @@ class ConversationIndexer:
         self._sessions = sessions
         self._tracker = tracker
         self._lock = threading.Lock()
+        self._gaps: Dict[int, float] = {}  # ids not visible yet: when first missed (monotonic)
 
     @property
     def tracker(self) -> Engine:
@@ -117,7 +132,7 @@ class ConversationIndexer:
     def sync(self, max_batches: int | None = None) -> int:
         """Reads the new events; returns how many it read."""
         with self._lock:
-            total, batches = 0, 0
+            total, batches = self._fill_gaps(), 0
             while max_batches is None or batches < max_batches:
                 read = self._sync_batch()
                 total, batches = total + read, batches + 1
@@ -137,6 +152,34 @@ class ConversationIndexer:
             raise
         return [tuple(row) for row in rows], newest
 
+    def _note_gaps(self, after: int, last: int, newest: int) -> None:
+        """Remembers the ids missing among the newest ones up to ``last`` (just read)."""
+        low = max(after, last - GAP_WINDOW)
+        if last < newest - GAP_WINDOW or last <= low:
+            return
+        with self._tracker.connect() as connection:
+            present = set(connection.execute(_IDS_BETWEEN, {"low": low, "high": last}).scalars())
+        now = time.monotonic()
+        for event_id in set(range(low + 1, last + 1)) - present:
+            self._gaps.setdefault(event_id, now)
+
+    def _fill_gaps(self) -> int:
+        """Applies the events that turned up in earlier gaps; forgets gaps too old."""
+        if not self._gaps:
+            return 0
+        with self._tracker.connect() as connection:
+            found = [
+                tuple(r) for r in connection.execute(_EVENTS_WITH_IDS, {"ids": list(self._gaps)})
+            ]
+        for row in found:
+            del self._gaps[row[0]]
+        too_old = time.monotonic() - GAP_WAIT_S
+        self._gaps = {i: seen for i, seen in self._gaps.items() if seen > too_old}
+        late = [row for row in found if row[2] in INDEXED_TYPES]
+        if late:
+            self._apply(late, advance=False)
+        return len(late)
+
     def _user_event(self, event_id: int) -> Tuple[float, ParsedUser] | None:
         with self._tracker.connect() as connection:
             row = connection.execute(_USER_EVENT, {"id": event_id}).first()
@@ -153,10 +196,12 @@ class ConversationIndexer:
         rows, newest = self._read(after)
         if newest is not None and newest < after:  # the events table was emptied and refilled
             self.reset()
-            rows, newest = self._read(0)
+            after = 0
+            rows, newest = self._read(after)
         if not rows:
             return 0
         self._apply(rows)
+        self._note_gaps(after, rows[-1][0], newest or rows[-1][0])
         return len(rows)
 
     def reset(self) -> None:
@@ -165,8 +210,11 @@ class ConversationIndexer:
                 session.execute(delete(model))
             session.execute(update(IndexState).values(last_event_id=0))
             session.commit()
+        self._gaps = {}
 
-    def _apply(self, rows: List[tuple]) -> None:
+    def _apply(self, rows: List[tuple], advance: bool = True) -> None:
+        """Adds ``rows`` (events in id order) to the index; ``advance``: and moves the mark
+        past them (not for late ones, which are below it)."""
         senders = sorted({row[1] for row in rows})
         with self._sessions() as session:
             existing: Dict[str, Dict[str, Any]] = {}
@@ -260,7 +308,8 @@ class ConversationIndexer:
                     .values(**values)
                 )
             self._add_missing(session, intents, inbox)
-            session.execute(update(IndexState).values(last_event_id=rows[-1][0]))
+            if advance:
+                session.execute(update(IndexState).values(last_event_id=rows[-1][0]))
             session.commit()
 
     @staticmethod

@@ -179,6 +179,24 @@ def _run(assistant: Assistant, sender: str, texts: List[str]) -> None:
         assistant.replies(sender, text)
 
 
+def booking_messages(when: str) -> List[str]:
+    """A whole booking by Nora Quill at ``when`` (one request per slot: give each test its
+    own), confirmed at the summary."""
+    return [
+        "i'd like to book an appointment",
+        "Nora Quill",
+        "(202) 555-0177",
+        "nora.quill@example.org",
+        when,
+        "stiff neck from working at a desk",
+        "no",
+        "no",
+        "yes",
+        "no",
+        "yes",
+    ]
+
+
 @pytest.fixture(scope="session")
 def real_conversations(assistant: Assistant) -> RealConversations:
     """Four conversations through Rasa: a red flag, one it cannot understand, two plain
@@ -188,23 +206,7 @@ def real_conversations(assistant: Assistant) -> RealConversations:
     _run(assistant, plain, ["is dry needling safe?", "will i be sore afterwards?"])
     _run(assistant, red, ["hello", "i have crushing chest pain spreading to my left arm"])
     _run(assistant, unsure, ["blorp fizzle wug zonk", "qwv prx ttt"])
-    _run(
-        assistant,
-        booking,
-        [
-            "i'd like to book an appointment",
-            "Nora Quill",
-            "(202) 555-0177",
-            "nora.quill@example.org",
-            "next thursday at 11am",  # a slot no other test books
-            "stiff neck from working at a desk",
-            "no",
-            "no",
-            "yes",
-            "no",
-            "yes",
-        ],
-    )
+    _run(assistant, booking, booking_messages("next thursday at 11am"))  # no other test's slot
     return RealConversations(
         tracker_db=assistant.tracker_db,
         app_db=assistant.app_db,
