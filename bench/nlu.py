@@ -220,6 +220,11 @@ def cross_validation(config: Path, out: Path, folds: int = 5) -> Dict[str, Any]:
         stdout=(out / "cv.log").open("w"),
         stderr=subprocess.STDOUT,
     )
+    return cross_validation_figures(out, folds)
+
+
+def cross_validation_figures(out: Path, folds: int = 5) -> Dict[str, Any]:
+    """Accuracy and macro-F1 of the accumulated test folds in ``out/intent_report.json``."""
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     return {
         "folds": folds,

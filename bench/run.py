@@ -1,13 +1,16 @@
 """``make bench`` / ``make bench-quick``: the project's pipeline against Rasa's default one.
 
-Usage: python -m bench.run [--quick] [--skip-default] [--skip-default-cv] [--no-scaleout]
-                           [--cv-only]
+Usage: python -m bench.run [--quick] [--skip-default] [--skip-default-cv] [--no-ted]
+                           [--no-scaleout] [--cv-only] [--cv-from DIR]
 
 Full mode trains both pipelines on data/ and domain.yml (models under build/bench/,
 models/ untouched) and writes bench/results.json and the table in bench/README.md.
 Quick mode reuses the newest model in models/, skips the default pipeline, the
 cross-validation and the scale-out run, sends fewer messages and writes to
 results/bench-quick/.
+
+Besides the two pipelines, full mode measures ``project+TED``: config.yml with the
+TEDPolicy it no longer has, so the report shows what dropping TED gained and cost.
 """
 
 from __future__ import annotations
@@ -25,15 +28,26 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
+import yaml
+
 from tests.servers import ROOT, VENV_BIN, newest_model
 
-from . import dialogue, load, nlu, report
+from . import console, dialogue, load, nlu, report
 from .memory import PeakSampler, tree_rss_mb
 from .stack import start_stack, stop_stack
 
 BENCH = ROOT / "bench"
 PROJECT_CONFIG = ROOT / "config.yml"
 DEFAULT_CONFIG = BENCH / "config_default.yml"
+# The TEDPolicy config.yml had before rules + memoization were measured to be enough.
+TED_POLICY = {
+    "name": "TEDPolicy",
+    "max_history": 5,
+    "epochs": 50,
+    "constrain_similarities": True,
+    "random_seed": 42,
+}
+CV_PIPELINES = ("project", "default")  # project+TED has the project's NLU: same figures
 
 
 def log(text: str) -> None:
@@ -46,6 +60,16 @@ def web_app_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def with_ted(out: Path) -> Path:
+    """config.yml plus ``TED_POLICY`` (comments are lost; settings are the same)."""
+    config = yaml.safe_load(PROJECT_CONFIG.read_text(encoding="utf-8"))
+    config["policies"].append(TED_POLICY)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "config_project_ted.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def cold_cache_env(folder: Path) -> Dict[str, str]:
@@ -211,7 +235,11 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
         results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
         configs = {"project": PROJECT_CONFIG, "default": DEFAULT_CONFIG}
         await cross_validations(
-            results, [(n, configs[n]) for n in results["pipelines"]], args, work, out_dir
+            results,
+            [(n, configs[n]) for n in results["pipelines"] if n in CV_PIPELINES],
+            args,
+            work,
+            out_dir,
         )
         return results
     shutil.rmtree(work, ignore_errors=True)
@@ -233,6 +261,8 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
         "notes": [],
     }
     pipelines = [("project", PROJECT_CONFIG)]
+    if not (args.quick or args.no_ted):
+        pipelines.append(("project+TED", with_ted(work)))
     if not (args.quick or args.skip_default):
         pipelines.append(("default", DEFAULT_CONFIG))
     for name, config in pipelines:
@@ -262,6 +292,9 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
         log("scale-out: 1 vs 2 Rasa processes on PostgreSQL + Redis")
         results["scaleout"] = await scaleout(results_model(results, work), work, sizes)
         save(results, out_dir)
+    log("staff console: list and filter pages on seeded conversations (bench/console.py)")
+    results["console"] = await asyncio.to_thread(console.for_bench, work / "console", args.quick)
+    save(results, out_dir)
     await cross_validations(results, pipelines, args, work, out_dir)
     return results
 
@@ -275,10 +308,17 @@ async def cross_validations(
 ) -> None:
     """Last, because it is the longest: 5 NLU models trained per pipeline."""
     for name, config in pipelines:
-        if args.quick or (name == "default" and args.skip_default_cv):
+        if args.quick or name not in CV_PIPELINES:
             continue
-        log(f"{name}: 5-fold cross-validation (trains 5 NLU models)")
-        cv = nlu.cross_validation(config, work / f"{name}-cv")
+        finished = args.cv_from / f"{name}-cv" if args.cv_from else None
+        if finished and (finished / "intent_report.json").exists():
+            log(f"{name}: 5-fold cross-validation finished earlier in {finished}")
+            cv = nlu.cross_validation_figures(finished) | {"run": f"earlier, in {finished}"}
+        elif name == "default" and args.skip_default_cv:
+            continue
+        else:
+            log(f"{name}: 5-fold cross-validation (trains 5 NLU models)")
+            cv = nlu.cross_validation(config, work / f"{name}-cv")
         results["pipelines"][name]["cross_validation"] = cv
         log(f"  {json.dumps(cv)}")
         save(results, out_dir)
@@ -323,6 +363,12 @@ def main(argv: List[str] | None = None) -> int:
         "--cv-only", action="store_true", help="only add the cross-validation to results.json"
     )
     parser.add_argument("--no-scaleout", action="store_true", help="no 1 vs 2 processes run")
+    parser.add_argument("--no-ted", action="store_true", help="no project+TED comparison")
+    parser.add_argument(
+        "--cv-from",
+        type=Path,
+        help="a folder with <pipeline>-cv/ of an earlier cross-validation of the same data",
+    )
     args = parser.parse_args(argv)
     asyncio.run(main_async(args))
     return 0
