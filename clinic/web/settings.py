@@ -38,7 +38,8 @@ class WebSettings:
     tracker_store_url: str = DEFAULT_TRACKER_STORE_URL
     rasa_timeout_s: float = 30.0
     max_message_chars: int = 2000
-    max_body_bytes: int = 16_384  # a 2,000-character message in JSON fits with room to spare
+    # 2,000 characters fit even as JSON escapes (an emoji is "\ud83d\ude00": 12 bytes)
+    max_body_bytes: int = 32_768
     session_limit: RateLimit = RateLimit(limit=20, window_s=30.0)
     address_limit: RateLimit = RateLimit(limit=60, window_s=30.0)
     cookie_name: str = "clinic_chat"
@@ -78,6 +79,25 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -
     return value
 
 
+def _rate_limit(environ: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:
+    """``MESSAGES/SECONDS`` (``"20/30"``: at most 20 messages in any 30 seconds)."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    count, slash, seconds = raw.strip().partition("/")
+    try:
+        if not slash:
+            raise ValueError
+        limit, window_s = int(count), float(seconds)
+    except ValueError as exc:
+        raise WebSettingsError(
+            f"{name}={raw!r} is not MESSAGES/SECONDS (e.g. {default.limit}/{default.window_s:g})"
+        ) from exc
+    if limit <= 0 or not 0 < window_s < float("inf"):
+        raise WebSettingsError(f"{name}={raw!r}: messages and seconds must be greater than 0")
+    return RateLimit(limit=limit, window_s=window_s)
+
+
 def staff_secret_key(env: Mapping[str, str]) -> str:
     """``STAFF_SECRET_KEY``; required when ``CLINIC_ENV=production``, else a random
     per-process default (staff log in again after a restart)."""
@@ -96,8 +116,8 @@ def staff_secret_key(env: Mapping[str, str]) -> str:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     """Settings from ``HOST``, ``PORT``, ``RASA_URL``, ``RASA_TIMEOUT``,
-    ``TRACKER_STORE_URL``, ``DATABASE_URL``, ``STAFF_SECRET_KEY``, ``CLINIC_ENV``
-    and clinic.yml (``CLINIC_FILE``)."""
+    ``TRACKER_STORE_URL``, ``DATABASE_URL``, ``STAFF_SECRET_KEY``, ``CLINIC_ENV``,
+    ``CHAT_SESSION_LIMIT``, ``CHAT_ADDRESS_LIMIT`` and clinic.yml (``CLINIC_FILE``)."""
     env = os.environ if environ is None else environ
     return WebSettings(
         database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
@@ -109,4 +129,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
         tracker_store_url=env.get("TRACKER_STORE_URL") or DEFAULT_TRACKER_STORE_URL,
         rasa_timeout_s=_number(env, "RASA_TIMEOUT", 30.0, float),
+        session_limit=_rate_limit(env, "CHAT_SESSION_LIMIT", WebSettings.session_limit),
+        address_limit=_rate_limit(env, "CHAT_ADDRESS_LIMIT", WebSettings.address_limit),
     )

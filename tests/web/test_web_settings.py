@@ -37,6 +37,36 @@ def test_a_wrong_number_is_reported_with_its_variable(name: str, value: str):
         load_settings({name: value})
 
 
+def test_the_chat_rate_limits_come_from_the_environment():
+    settings = load_settings({"CHAT_SESSION_LIMIT": "40/60", "CHAT_ADDRESS_LIMIT": " 1000/2.5 "})
+    assert settings.session_limit == RateLimit(limit=40, window_s=60.0)
+    assert settings.address_limit == RateLimit(limit=1000, window_s=2.5)
+
+
+def test_without_the_variables_the_chat_rate_limits_are_20_per_session_and_60_per_address():
+    for env in ({}, {"CHAT_SESSION_LIMIT": "", "CHAT_ADDRESS_LIMIT": "  "}):
+        settings = load_settings(env)
+        assert settings.session_limit == RateLimit(limit=20, window_s=30.0)
+        assert settings.address_limit == RateLimit(limit=60, window_s=30.0)
+
+
+@pytest.mark.parametrize(
+    "name,value,problem",
+    [
+        ("CHAT_SESSION_LIMIT", "20", "is not MESSAGES/SECONDS"),
+        ("CHAT_SESSION_LIMIT", "twenty/30", "is not MESSAGES/SECONDS"),
+        ("CHAT_SESSION_LIMIT", "20/30/5", "is not MESSAGES/SECONDS"),
+        ("CHAT_ADDRESS_LIMIT", "60/", "is not MESSAGES/SECONDS"),
+        ("CHAT_ADDRESS_LIMIT", "0/30", "must be greater than 0"),
+        ("CHAT_ADDRESS_LIMIT", "60/-1", "must be greater than 0"),
+        ("CHAT_ADDRESS_LIMIT", "60/inf", "must be greater than 0"),
+    ],
+)
+def test_a_wrong_rate_limit_is_reported_with_its_variable(name: str, value: str, problem: str):
+    with pytest.raises(WebSettingsError, match=f"^{name}=.*{problem}"):
+        load_settings({name: value})
+
+
 def test_every_gateway_text_names_the_clinic_facts_from_clinic_yml(clinic: ClinicProfile):
     texts = load_texts(WEB_ROOT / "messages.yml", clinic)
     assert set(texts.gateway) == set(GATEWAY_KEYS)
