@@ -28,6 +28,10 @@ class Server:
     process: subprocess.Popen
     log: Path
     startup_s: float = 0.0
+    # how it was started, so that ``start_again`` can run it again on the same port
+    cmd: List[str] = field(default_factory=list)
+    env: Dict[str, str] = field(default_factory=dict)
+    health: str = "/"
 
 
 @dataclass
@@ -60,23 +64,31 @@ def base_env(
         "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
         "LOCK_STORE_URL": "memory://",
+        "PYTHONPATH": str(ROOT),  # Rasa imports clinic.logs (logging.yml) before its path set-up
         **(extra or {}),
     }
 
 
 def _spawn(
-    name: str, cmd: List[str], env: Dict[str, str], log: Path, url: str, health: str = "/"
+    name: str,
+    cmd: List[str],
+    env: Dict[str, str],
+    log: Path,
+    url: str,
+    health: str = "/",
+    *,
+    log_mode: str = "w",
 ) -> Server:
     started = time.monotonic()
     process = subprocess.Popen(
         cmd,
         cwd=ROOT,
         env=env,
-        stdout=log.open("w"),
+        stdout=log.open(log_mode),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = Server(name=name, url=url, process=process, log=log)
+    server = Server(name=name, url=url, process=process, log=log, cmd=cmd, env=env, health=health)
     try:
         _wait_until_up(url + health, process, log, 300)
     except Exception:
@@ -88,6 +100,7 @@ def _spawn(
 
 def start_actions(workdir: Path, port: int, env: Dict[str, str]) -> Server:
     cmd = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    cmd += ["--logging-config_file", str(ROOT / "logging.yml")]  # like scripts/run.sh
     return _spawn(
         "action server", cmd, env, workdir / "actions.log", f"http://127.0.0.1:{port}", "/health"
     )
@@ -108,6 +121,8 @@ def start_rasa(workdir: Path, model: Path, endpoints: Path, env: Dict[str, str])
         str(ROOT / "credentials.yml"),
         "--endpoints",
         str(endpoints),
+        "--logging-config-file",
+        str(ROOT / "logging.yml"),
     ]
     return _spawn(
         f"rasa server :{port}", cmd, env, workdir / f"rasa-{port}.log", f"http://127.0.0.1:{port}"
@@ -121,6 +136,23 @@ def start_web(workdir: Path, rasa_url: str, env: Dict[str, str]) -> Server:
     cmd = [sys.executable, "-m", "bench.webapp"]
     return _spawn(
         "web app", cmd, web_env, workdir / "web.log", f"http://127.0.0.1:{port}", "/api/chat/config"
+    )
+
+
+def start_gateway(workdir: Path, rasa_url: str, env: Dict[str, str]) -> Server:
+    """The web app exactly as ``make run`` starts it (``python -m clinic.web``): the
+    origins of clinic.yml and the rate limits of ``env`` (``CHAT_SESSION_LIMIT``,
+    ``CHAT_ADDRESS_LIMIT``); its access log goes to ``workdir/gateway.log``."""
+    port = free_port()
+    web_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "RASA_URL": rasa_url}
+    cmd = [sys.executable, "-m", "clinic.web"]
+    return _spawn(
+        "gateway",
+        cmd,
+        web_env,
+        workdir / "gateway.log",
+        f"http://127.0.0.1:{port}",
+        "/api/chat/config",
     )
 
 
@@ -157,6 +189,29 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
         server.process.wait()
+
+
+def kill_server(server: Server) -> None:
+    """Kills the process at once (SIGKILL), as a crash or the OOM killer would."""
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+
+
+def start_again(server: Server, env: Dict[str, str] | None = None) -> Server:
+    """The same command on the same port (after ``stop_server`` or ``kill_server``), with
+    ``env`` in place of the first start's environment when given; the log is appended to."""
+    if server.process.poll() is None:
+        stop_server(server)
+    return _spawn(
+        server.name,
+        server.cmd,
+        server.env if env is None else env,
+        server.log,
+        server.url,
+        server.health,
+        log_mode="a",
+    )
 
 
 def stop_stack(stack: Stack) -> None:

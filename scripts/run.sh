@@ -8,7 +8,9 @@ mkdir -p var
 export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 
-# The app database (bookings) at the newest schema before anything serves.
+# Both databases' files writable (else one line naming the path, and nothing starts),
+# then the app database (bookings) at the newest schema before anything serves.
+.venv/bin/python -m clinic.db.engine
 .venv/bin/python -m clinic.db.migrate
 
 pids=()
@@ -20,10 +22,13 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" &
+# logging.yml: no visitor data in the logs (rasa_sdk spells its option --logging-config_file;
+# PYTHONPATH lets Rasa import clinic.logs before it adds the project to its path)
+SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" \
+  --logging-config_file logging.yml &
 pids+=($!)
-.venv/bin/rasa run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
-  --credentials credentials.yml --endpoints endpoints.yml &
+PYTHONPATH=. .venv/bin/rasa run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
+  --credentials credentials.yml --endpoints endpoints.yml --logging-config-file logging.yml &
 pids+=($!)
 .venv/bin/python -m clinic.web &
 pids+=($!)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -13,7 +14,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from clinic.db import repository
-from clinic.db.engine import database_url, make_engine, make_session_factory
+from clinic.db.engine import (
+    DatabaseLocationError,
+    check_writable,
+    database_url,
+    make_engine,
+    make_session_factory,
+)
 from clinic.db.migrate import upgrade
 from clinic.db.models import Base, Booking
 from clinic.db.repository import (
@@ -255,3 +262,46 @@ def test_database_url_comes_from_the_environment(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'sub' / 'env.db'}")
     assert database_url().database == str(tmp_path / "sub" / "env.db")
     assert (tmp_path / "sub").is_dir()  # the folder is created
+
+
+def test_a_shorter_busy_timeout_can_be_asked_for(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'short.db'}", busy_timeout_ms=1500)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1500
+    engine.dispose()
+
+
+def test_a_writable_location_passes_the_check_with_its_folder_made_and_nothing_left(
+    tmp_path: Path,
+):
+    check_writable(f"sqlite:///{tmp_path / 'new' / 'clinic.db'}", "DATABASE_URL")
+    assert list((tmp_path / "new").iterdir()) == []
+    check_writable("postgresql://u:p@127.0.0.1:1/clinic", "DATABASE_URL")  # not checked here
+
+
+def test_a_file_where_the_folder_should_be_fails_the_check_naming_both(tmp_path: Path):
+    (tmp_path / "var").write_text("not a folder")
+    database = tmp_path / "var" / "sub" / "clinic.db"
+    with pytest.raises(DatabaseLocationError) as raised:
+        check_writable(f"sqlite:///{database}", "DATABASE_URL")
+    assert str(raised.value) == (
+        f"DATABASE_URL names {database}, but {tmp_path / 'var'} is a file, not a folder"
+    )
+
+
+def test_a_database_path_that_cannot_be_opened_for_writing_fails_the_check(tmp_path: Path):
+    (tmp_path / "clinic.db").mkdir()  # anyone, root too, is refused a folder opened as a file
+    with pytest.raises(DatabaseLocationError, match="clinic.db, which is not writable"):
+        check_writable(f"sqlite:///{tmp_path / 'clinic.db'}", "TRACKER_STORE_URL")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root")
+def test_a_read_only_folder_fails_the_check(tmp_path: Path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(DatabaseLocationError, match="is not writable: Permission denied"):
+            check_writable(f"sqlite:///{folder / 'clinic.db'}", "DATABASE_URL")
+    finally:
+        folder.chmod(0o755)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
 
+from clinic.db.engine import DatabaseLocationError, check_app_database
+from clinic.logs import configure_logging
 from clinic.settings import ClinicSettingsError
 
 from .app import create_app
@@ -15,11 +16,13 @@ from .texts import TextsError
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s - %(message)s")
+    configure_logging()  # logging.yml: JSON lines, no visitor data
     try:
         settings = load_settings()
+        if settings.database_url is not None:  # staff console, migrated at start-up
+            check_app_database(settings.database_url)
         app = create_app(settings)
-    except (ClinicSettingsError, WebSettingsError, TextsError) as exc:
+    except (ClinicSettingsError, WebSettingsError, TextsError, DatabaseLocationError) as exc:
         sys.exit(f"the web app cannot start: {exc}")
     uvicorn.run(
         app,
@@ -30,6 +33,7 @@ def main() -> None:
         forwarded_allow_ips="127.0.0.1",
         server_header=False,
         log_level="info",
+        log_config=None,  # uvicorn's records go through logging.yml too (access: no address)
     )
 
 

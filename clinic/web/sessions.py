@@ -2,6 +2,11 @@
 
 The Rasa sender id is a one-way hash of the session id, so nothing stored in the
 tracker store (which staff can read) lets anyone take over a visitor's session.
+
+The cookie alone leads to the conversation, and its transcript is read from the
+tracker store; the web app's memory holds only rate limits and a cache of the quick
+replies offered (which falls back to the transcript). So a visitor goes on where they
+were after the web app restarts (``tests/faults/test_web_app_restart.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Fault injection into the real processes: the product keeps answering and recovers."""

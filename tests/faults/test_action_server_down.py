@@ -1,0 +1,78 @@
+"""The action server killed or stopped mid-conversation.
+
+Rasa 3.6 (``RemoteAction.run``) turns the refused connection into a ``RasaException``;
+the processor logs it, drops the action's events and goes on, so the REST channel
+answers 200 with no message at all. The gateway turns that silence into its apology
+with the clinic's phone number. The events Rasa did keep (the conversation, the
+active form and its slots) are in the SQL tracker store, so once the action server is
+back the next message carries on from there.
+"""
+
+from __future__ import annotations
+
+from bench.stack import kill_server, start_again, stop_server
+
+from .conftest import CLINIC, FaultStack, apology, bot_text, fill_booking_form, summary
+
+APOLOGY_DEADLINE_S = 3.0  # the visitor must hear back within this: the client's timeout
+
+
+def test_a_killed_action_server_gets_the_apology_within_3_s_and_the_booking_resumes_with_its_slots(
+    faults: FaultStack,
+):
+    visitor = faults.visitor()
+    assert visitor.say("i'd like to book an appointment")[-1] == bot_text("utter_ask_patient_name")
+    assert visitor.say("Ann Lee") == [bot_text("utter_ask_phone")]
+
+    kill_server(faults.stack.actions)
+    response = visitor.post("(202) 555-0123", timeout=APOLOGY_DEADLINE_S)
+    assert response.status_code == 503
+    assert [m["text"] for m in response.json()["messages"]] == [apology()]
+    assert CLINIC.phone in apology()
+    kept = faults.slots(visitor.sender)
+    assert (kept["patient_name"], kept["requested_slot"]) == ("Ann Lee", "phone")
+
+    faults.stack.actions = start_again(faults.stack.actions)
+    reply = visitor.say("(202) 555-0123")[-1]
+    assert reply == bot_text("utter_ask_email")  # the form goes on with the next question
+    last = fill_booking_form(visitor, reply, preferred_start="next wednesday at 10am")
+    assert last == summary(faults, visitor.sender)
+    assert "Ann Lee" in last
+    saved = visitor.say("yes")
+    [booking] = faults.bookings(visitor.sender)
+    assert (booking["patient_name"], booking["phone"]) == ("Ann Lee", "+12025550123")
+    assert saved[0] == bot_text(
+        "utter_booking_saved", patient_name="Ann Lee", booking_reference=booking["reference"]
+    )
+
+
+def test_a_stopped_action_server_gets_the_apology_within_3_s_and_answers_the_question_once_back(
+    faults: FaultStack,
+):
+    visitor = faults.visitor()
+    hours = bot_text("utter_clinic_hours")
+    assert visitor.say("what are your opening hours?") == [hours]
+
+    stop_server(faults.stack.actions)
+    response = visitor.post("how much does a session cost?", timeout=APOLOGY_DEADLINE_S)
+    assert response.status_code == 503
+    assert [m["text"] for m in response.json()["messages"]] == [apology()]
+
+    faults.stack.actions = start_again(faults.stack.actions)
+    assert visitor.say("how much does a session cost?") == [bot_text("utter_clinic_prices")]
+
+
+def test_a_conversation_begun_while_the_action_server_is_down_still_gives_the_emergency_number(
+    faults: FaultStack,
+):
+    """Its action_session_start is lost, so the clinic facts come from ClinicFactsPolicy."""
+    visitor = faults.visitor()
+    stop_server(faults.stack.actions)
+    urgent = visitor.say("i have crushing chest pain spreading to my left arm")
+    assert urgent == [bot_text("utter_red_flag_emergency")]
+    assert f"call {CLINIC.emergency_number} " in urgent[0]
+
+    faults.stack.actions = start_again(faults.stack.actions)
+    hours = visitor.say("what are your opening hours?")
+    assert hours == [bot_text("utter_clinic_hours")]
+    assert "None" not in hours[0]
