@@ -23,7 +23,7 @@ export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export LOCK_STORE_URL ?= memory://
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick
+.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick bench-console soak audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -75,7 +75,7 @@ browser-deps: ## install Debian's chromium for the browser tests when $(CHROMIUM
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
 	    --no-install-recommends chromium fonts-dejavu-core fonts-liberation; fi
 
-pytest: train browser-deps ## unit, content, end-to-end and browser tests (real Rasa + action servers)
+pytest: train browser-deps scaleout-deps ## unit, content, end-to-end and browser tests (real Rasa + action servers)
 	$(PY) -m pytest
 
 test-browser: train browser-deps ## only the widget's browser tests (headless Chromium)
@@ -95,7 +95,7 @@ test-nlu: train ## intent accuracy on the held-out set (fails below 0.90)
 test-red-flags: spacy ## red-flag recall and false positives on tests/red_flags/ (pytest enforces them)
 	$(PY) scripts/red_flag_report.py -v
 
-test: lint validate train pytest test-stories test-nlu test-red-flags ## everything CI runs
+test: lint audit validate train pytest test-stories test-nlu test-red-flags bench-quick ## everything CI runs (bench-quick only proves the benchmark runs)
 
 scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out test when missing
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/redis-server ]; then \
@@ -108,14 +108,30 @@ scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out
 test-scaleout: train scaleout-deps ## 2 Rasa processes on PostgreSQL + Redis: conversations complete and in order
 	$(PY) -m pytest -m scaleout tests/test_scale_out.py
 
-bench: train scaleout-deps ## full benchmark, project vs default pipeline: bench/results.json, bench/README.md (15+ min)
+bench: train scaleout-deps ## full benchmark, project vs project+TED vs default pipeline: bench/results.json, bench/README.md (1 h+)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 bench-quick: train ## quick benchmark (newest model, no cross-validation): results/bench-quick/
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
-lock: ## re-pin requirements.lock from requirements.in
+bench-console: setup scaleout-deps ## staff console: list/filter page times at 100,000 seeded conversations, SQLite + PostgreSQL
+	$(PY) -m bench.console $(BENCH_ARGS)
+
+soak: train ## 50 concurrent conversations x 20 turns through /api/chat, checked exactly-once: results/soak/
+	$(PY) -m bench.soak --conversations 50 --turns 20 --out results/soak $(SOAK_ARGS)
+
+lock: ## re-pin requirements.lock from requirements.in (and requirements-audit.lock)
 	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --generate-hashes -o requirements.lock
+	$(VENV)/bin/uv pip compile requirements-audit.in --python-version 3.10 --generate-hashes -o requirements-audit.lock
+
+AUDIT_VENV := build/pip-audit
+$(AUDIT_VENV)/.installed: requirements-audit.lock $(VENV)/.installed
+	$(VENV)/bin/uv venv --quiet --allow-existing --python $(PY) $(AUDIT_VENV)
+	$(VENV)/bin/uv pip install --quiet --python $(AUDIT_VENV)/bin/python --require-hashes -r requirements-audit.lock
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed ## pip-audit of requirements.lock (accepted findings: audit-ignore.yml; skipped when offline)
+	$(PY) scripts/audit.py --pip-audit $(AUDIT_VENV)/bin/pip-audit --ignore-file audit-ignore.yml requirements.lock
 
 clean: ## remove trained models, built pipeline and test results (keeps var/ data)
 	rm -rf models build results .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ never change what Rasa stored.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Set
 
@@ -26,6 +27,9 @@ _EVENTS = text(
     " WHERE sender_id = :sender AND type_name IN ('user', 'bot', 'session_started')"
     " ORDER BY id"
 )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class HistoryUnavailable(RuntimeError):
@@ -71,7 +75,8 @@ def transcript_from_events(rows: List[tuple]) -> List[TranscriptMessage]:
         data = _data(raw)
         text_ = data.get("text")
         if type_name == "user" and isinstance(text_, str) and text_:
-            shown = offered.get(text_, text_)
+            # a lone surrogate (stored by an older gateway) would stop the JSON answer
+            shown = _SURROGATE.sub("\ufffd", offered.get(text_, text_))
             messages.append({"sender": "user", "text": shown, "buttons": [], "urgent": False})
             offered = {}
         elif type_name == "bot":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Only the app's own scripts, styles and API: no inline code, no third parties.
@@ -36,7 +37,8 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Adds ``SECURITY_HEADERS`` to every HTTP response (unless a route set its own)."""
+    """Adds ``SECURITY_HEADERS`` to every HTTP response (unless a route set its own),
+    the 500 of an unexpected error included."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -46,11 +48,23 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's outermost error middleware would answer 500 without these
+            # headers: answer here instead (it sees the answer started and only re-raises)
+            if not started:
+                error = PlainTextResponse("Internal Server Error", status_code=500)
+                await error(scope, receive, send_with_headers)
+            raise

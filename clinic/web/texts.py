@@ -16,7 +16,11 @@ import yaml
 
 from clinic.settings import ClinicProfile, clinic_slots
 
-GATEWAY_KEYS = ("apology", "slow_down", "too_long", "empty", "bad_request", "forbidden_origin")
+GATEWAY_KEYS = (
+    *("apology", "slow_down", "too_long", "empty", "bad_request", "forbidden_origin"),
+    *("not_json", "not_an_object", "no_message", "message_not_text"),
+    *("wrong_content_type", "post_only", "get_only"),
+)
 WIDGET_KEYS = (
     "launcher",
     "title",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Dict, List
 
 from starlette.concurrency import run_in_threadpool
@@ -31,11 +32,13 @@ class BodyTooLarge(Exception):
     pass
 
 
-def error(status: int, text: str, headers: Dict[str, str] | None = None) -> JSONResponse:
-    """``{"error": text}``: the widget shows the text and keeps the visitor's message."""
-    return JSONResponse(
-        {"error": text}, status_code=status, headers={**NO_STORE, **(headers or {})}
-    )
+def error(
+    status: int, text: str, headers: Dict[str, str] | None = None, detail: str | None = None
+) -> JSONResponse:
+    """``{"error": text}``: the widget shows the text and keeps the visitor's message.
+    ``detail`` says exactly what is wrong with a request no widget would send."""
+    body = {"error": text} if detail is None else {"error": text, "detail": detail}
+    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
 def apology(web: WebState) -> JSONResponse:
@@ -58,15 +61,40 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
-def message_text(body: bytes) -> str | None:
-    """The ``message`` of a ``{"message": "..."}`` body, or None when it is not one."""
+class NotAMessage(ValueError):
+    """The body is not ``{"message": "..."}``; ``args[0]`` names the text saying why."""
+
+
+def message_text(body: bytes) -> str:
+    """The ``message`` of a ``{"message": "..."}`` body; ``NotAMessage`` when it is not one."""
     try:
         data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-        return None
+    except (ValueError, RecursionError) as exc:  # not UTF-8 is a ValueError too; deep nesting
+        raise NotAMessage("not_json") from exc
+    if not isinstance(data, dict):
+        raise NotAMessage("not_an_object")
+    if "message" not in data:
+        raise NotAMessage("no_message")
+    if not isinstance(data["message"], str):
+        raise NotAMessage("message_not_text")
     return data["message"]
+
+
+# control characters but tab and line breaks; lone surrogates, which UTF-8 cannot hold
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(text: str) -> str:
+    """The visitor's text as Rasa can read and store it: control characters become
+    spaces, lone surrogates (half an emoji) U+FFFD, and the ends are trimmed."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text)).strip()
+
+
+def json_body(content_type: str) -> bool:
+    """Whether a ``Content-Type`` header allows a JSON body (none at all does too)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json")
 
 
 async def checked_payload(web: WebState, sender: str, text: str) -> str:
@@ -112,15 +140,17 @@ async def _chat(request: Request, web: WebState) -> Response:
     web.session_limiter.record(session_id)
     web.address_limiter.record(address)
 
+    if not json_body(request.headers.get("content-type", "")):
+        return error(415, texts.say("wrong_content_type"))
     too_long = texts.say("too_long", max_chars=settings.max_message_chars)
     try:
         body = await read_body(request, settings.max_body_bytes)
     except BodyTooLarge:
         return error(413, too_long)
-    text = message_text(body)
-    if text is None:
-        return error(400, texts.say("bad_request"))
-    text = text.strip()
+    try:
+        text = readable(message_text(body))
+    except NotAMessage as problem:
+        return error(400, texts.say("bad_request"), detail=texts.say(problem.args[0]))
     if len(text) > settings.max_message_chars:
         return error(413, too_long)
     sender = sender_id(session_id)
@@ -177,8 +207,22 @@ async def config(request: Request) -> Response:
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
+async def post_only(request: Request) -> Response:
+    return error(405, web_state(request).texts.say("post_only"), {"Allow": "POST"})
+
+
+async def get_only(request: Request) -> Response:
+    return error(405, web_state(request).texts.say("get_only"), {"Allow": "GET, HEAD"})
+
+
+# every other method gets 405 with a text and ``Allow`` (CORS preflights never get here)
+OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
 routes = [
     Route("/api/chat", chat, methods=["POST"], name="chat"),
     Route("/api/chat/history", history, methods=["GET"], name="chat_history"),
     Route("/api/chat/config", config, methods=["GET"], name="chat_config"),
+    Route("/api/chat", post_only, methods=[m for m in OTHER_METHODS if m != "POST"]),
+    Route("/api/chat/history", get_only, methods=[m for m in OTHER_METHODS if m != "GET"]),
+    Route("/api/chat/config", get_only, methods=[m for m in OTHER_METHODS if m != "GET"]),
 ]
