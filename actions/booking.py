@@ -26,7 +26,7 @@ from clinic.booking.reasons import Reason
 from clinic.booking.when import check_slot, nearest_open_slots, parse_when
 from clinic.db.repository import BookingRequest, BookingStoreError, iso_start, save_request
 from clinic.db.repository import taken_counts as stored_counts
-from clinic.settings import ClinicProfile, clinic_slots, load_clinic
+from clinic.settings import ClinicProfile, load_clinic
 
 logger = logging.getLogger(__name__)
 
@@ -300,21 +300,17 @@ def callback_request(tracker: Tracker) -> BookingRequest:
 def save(
     dispatcher: CollectingDispatcher, tracker: Tracker, request: BookingRequest, saved: str
 ) -> List[EventType]:
-    """Saves once per conversation and form run; tells the person either way.
-
-    The clinic's facts go with the reply, so the phone number is right even in a
-    conversation whose session started while the action server was down (its
-    ``action_session_start`` lost, the clinic slots empty)."""
+    """Saves once per conversation and form run; tells the person either way. The
+    replies' clinic facts come from slots (ClinicFactsPolicy fills any that are empty)."""
     key = f"{tracker.sender_id}:{tracker.get_slot('booking_attempt')}"
-    facts = clinic_slots(load_clinic())
     try:
         reference, created = save_request(session_factory(), request, key)
     except BookingStoreError as exc:
         logger.error("a %s request could not be saved: %s", request.kind, type(exc).__name__)
-        dispatcher.utter_message(response="utter_booking_save_failed", **facts)
+        dispatcher.utter_message(response="utter_booking_save_failed")
         return []
     logger.info("%s request %s (%s)", request.kind, "saved" if created else "already saved", key)
-    dispatcher.utter_message(response=saved, booking_reference=reference, **facts)
+    dispatcher.utter_message(response=saved, booking_reference=reference)
     return [SlotSet("booking_reference", reference)]
 
 

@@ -240,18 +240,6 @@ def test_the_day_of_a_time_being_typed_is_not_mistaken_for_a_stored_one(dispatch
     assert result["preferred_start"] == "2026-11-24T14:00:00-05:00"
 
 
-async def test_the_save_failure_reply_carries_the_clinic_phone_even_without_clinic_slots(
-    dispatcher, domain, tmp_path, monkeypatch, clinic
-):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the database folder should be")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{blocker}/clinic.db")
-    store._session_factory.cache_clear()
-    tracker = make_tracker(slots=BOOKING_SLOTS)  # no clinic_* slots: a session start was lost
-    await ActionSubmitBooking().run(dispatcher, tracker, domain)
-    assert dispatcher.messages[0]["clinic_phone"] == clinic.phone
-
-
 def test_the_action_server_start_check_stops_with_one_line_naming_the_path(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database folder should be")

@@ -33,16 +33,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from clinic.settings import clinic_slots, load_clinic
 
 
-def missing_facts(
-    tracker: DialogueStateTracker, facts: Dict[str, str], domain: Domain
-) -> List[SlotSet]:
-    """``SlotSet`` events for the domain's clinic slots that the tracker has empty."""
-    slot_names = {slot.name for slot in domain.slots}
-    return [
-        SlotSet(name, value)
-        for name, value in facts.items()
-        if name in slot_names and tracker.get_slot(name) is None
-    ]
+def missing_facts(tracker: DialogueStateTracker, facts: Dict[str, str]) -> List[SlotSet]:
+    """``SlotSet`` events for the ``facts`` slots that the tracker has empty."""
+    return [SlotSet(name, value) for name, value in facts.items() if tracker.get_slot(name) is None]
 
 
 @DefaultV1Recipe.register(
@@ -71,11 +64,12 @@ class ClinicFactsPolicy(Policy):
     ) -> Resource:
         return self._resource
 
-    @property
-    def facts(self) -> Dict[str, str]:
-        """clinic.yml's facts, read at the first prediction of this loaded model."""
+    def facts(self, domain: Domain) -> Dict[str, str]:
+        """clinic.yml's facts that are domain slots, read at the first prediction."""
         if self._facts is None:
-            self._facts = clinic_slots(load_clinic())
+            slot_names = {slot.name for slot in domain.slots}
+            facts = clinic_slots(load_clinic())
+            self._facts = {name: value for name, value in facts.items() if name in slot_names}
         return self._facts
 
     def predict_action_probabilities(
@@ -86,5 +80,5 @@ class ClinicFactsPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         return self._prediction(
-            self._default_predictions(domain), events=missing_facts(tracker, self.facts, domain)
+            self._default_predictions(domain), events=missing_facts(tracker, self.facts(domain))
         )
