@@ -1,64 +1,217 @@
-"""Prints the red-flag detector's recall and false positives over the test data files.
+"""Prints how the two red-flag detectors do on the case files, and fails below the bar.
 
-Usage: red_flag_report.py [--positives FILE] [--near-misses FILE] [--rules FILE] [-v]
+Usage: red_flag_report.py [-v] [--min-holdout-recall R] [--max-holdout-false-alarms F]
+                          [--cv K]
 
-Prints ``red-flag recall X/Y, false positives Z/W`` (a positive counts when its
-category is among the flags found; a near-miss counts as a false positive when
-any flag is found), then every miss. ``-v`` also prints recall per category.
+Three case sets (see ``data/red_flags/`` and ``tests/red_flags/``):
+
+- seed: the rules' own examples; every positive must be caught by the rules alone;
+- development: written outside the rule work; rules and detector are tuned on it;
+- held out: a random fifth of the same writing, never used for tuning.
+
+A positive is *caught* when the rules find a warning sign (urgent reply at once) or
+the learned detector suspects one (screening question; for self-harm the crisis
+reply at once). A self-harm positive counts only when self-harm is what was found.
+A near-miss is a *false alarm* when either detector fires. The learned detector is
+trained here exactly as ``rasa train`` trains it (seed and development cases plus
+the NLU data's intent examples), with the threshold from ``config.yml``.
+
+``--cv K`` instead prints K-fold cross-validated recall and false alarms on the
+development set for a range of thresholds: how the threshold in ``config.yml`` is
+chosen, without the held-out part.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable, Dict, List, Tuple
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "red_flags"
+sys.path.insert(0, str(ROOT))
+SEED = ROOT / "data" / "red_flags"
+HOLDOUT = ROOT / "tests" / "red_flags"
+SELF_HARM = "self_harm"
 
 
-def main(argv: list[str] | None = None) -> int:
+def classifier_config() -> Dict:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if component["name"].endswith("RedFlagClassifier"):
+            return component
+    raise SystemExit("config.yml has no RedFlagClassifier")
+
+
+def intent_examples() -> List[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [example.get("text") for example in load_data(str(ROOT / "data" / "nlu")).intent_examples]
+
+
+class Detectors:
+    """The rules (with typo correction and the previous message) and the learned model."""
+
+    def __init__(self) -> None:
+        from clinic.nlu.red_flag_extractor import RedFlagExtractor
+        from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
+
+        self.nlp = build_pipeline(read_patterns())
+        self.extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+        self.others = intent_examples()
+
+    def rules(self, case: dict) -> List[str]:
+        turns = case["turns"] if "turns" in case else [case["text"]]
+        previous = turns[-2] if len(turns) > 1 else None
+        # Lower-cased as Rasa's SpacyNLP does before parsing (case_sensitive: false).
+        doc = self.nlp(turns[-1].lower())
+        return [e["value"] for e in self.extractor.entities(doc, self.nlp, previous)]
+
+    def train(self, positives: List[dict], near_misses: List[dict]):
+        from clinic.nlu.red_flag_model import RedFlagModel, training_examples
+
+        texts, labels = training_examples(positives, near_misses, self.others)
+        return RedFlagModel().fit(texts, labels)
+
+
+def last_message(case: dict) -> str:
+    return case["turns"][-1] if "turns" in case else case["text"]
+
+
+def verdicts(
+    rules: Callable[[dict], List[str]], scores: List[Dict[str, float]], cases: List[dict],
+    threshold: float,
+) -> List[Tuple[str, str]]:
+    """Per case: ("rules" | "learned" | "none", the category found or suspected)."""
+    out = []
+    for case, score in zip(cases, scores):
+        found = rules(case)
+        if found:
+            want = case.get("category")
+            out.append(("rules", want if want in found else found[0]))
+            continue
+        category, p = max(score.items(), key=lambda item: item[1])
+        out.append(("learned", category) if p >= threshold else ("none", ""))
+    return out
+
+
+def caught(case: dict, verdict: Tuple[str, str]) -> bool:
+    how, category = verdict
+    if how == "none":
+        return False
+    return category == SELF_HARM if case["category"] == SELF_HARM else True
+
+
+def report(name: str, positives, near_misses, pos_verdicts, neg_verdicts, verbose: bool):
+    hits = [caught(c, v) for c, v in zip(positives, pos_verdicts)]
+    at_once = sum(1 for c, v in zip(positives, pos_verdicts) if v[0] == "rules" and caught(c, v))
+    alarms = [v for v in neg_verdicts if v[0] != "none"]
+    recall = sum(hits) / len(positives)
+    false_alarm = len(alarms) / len(near_misses)
+    print(
+        f"red flags, {name}: recall {sum(hits)}/{len(positives)} = {recall:.3f} "
+        f"({at_once} urgent at once, {sum(hits) - at_once} by screening), "
+        f"false alarms {len(alarms)}/{len(near_misses)} = {false_alarm:.3f} "
+        f"({sum(1 for v in alarms if v[0] == 'rules')} rules, "
+        f"{sum(1 for v in alarms if v[0] == 'learned')} learned)"
+    )
+    if verbose:
+        totals = Counter(c["category"] for c in positives)
+        got = Counter(c["category"] for c, h in zip(positives, hits) if h)
+        for category in sorted(totals):
+            print(f"  {category:22s} {got[category]}/{totals[category]}")
+        for case, hit, verdict in zip(positives, hits, pos_verdicts):
+            if not hit:
+                print(f"  missed {case['category']}: {case.get('turns') or case['text']!r} {verdict}")
+        for case, verdict in zip(near_misses, neg_verdicts):
+            if verdict[0] != "none":
+                print(f"  false alarm {verdict}: {case['text']!r}")
+    return recall, false_alarm, hits, positives
+
+
+def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, folds: int) -> None:
+    rng = random.Random(1)
+    pos_fold = [rng.randrange(folds) for _ in dev_pos]
+    neg_fold = [rng.randrange(folds) for _ in dev_neg]
+    pos_scores: List[Dict[str, float]] = [{} for _ in dev_pos]
+    neg_scores: List[Dict[str, float]] = [{} for _ in dev_neg]
+    for k in range(folds):
+        model = detectors.train(
+            seed_pos + [c for c, f in zip(dev_pos, pos_fold) if f != k],
+            seed_neg + [c for c, f in zip(dev_neg, neg_fold) if f != k],
+        )
+        for i, f in enumerate(pos_fold):
+            if f == k:
+                pos_scores[i] = model.scores([last_message(dev_pos[i])])[0]
+        for i, f in enumerate(neg_fold):
+            if f == k:
+                neg_scores[i] = model.scores([last_message(dev_neg[i])])[0]
+    for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+        report(
+            f"development {folds}-fold, threshold {threshold}",
+            dev_pos, dev_neg,
+            verdicts(detectors.rules, pos_scores, dev_pos, threshold),
+            verdicts(detectors.rules, neg_scores, dev_neg, threshold),
+            verbose=False,
+        )
+
+
+def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--positives", type=Path, default=DATA / "positives.yml")
-    parser.add_argument("--near-misses", type=Path, default=DATA / "near_misses.yml")
-    parser.add_argument("--rules", type=Path, default=ROOT / "clinic" / "nlu" / "red_flags.yml")
-    parser.add_argument("-v", "--verbose", action="store_true", help="recall per category")
+    parser.add_argument("-v", "--verbose", action="store_true", help="per category, and misses")
+    parser.add_argument("--holdout-misses", action="store_true", help="list held-out misses too")
+    parser.add_argument("--min-holdout-recall", type=float, default=0.0)
+    parser.add_argument("--max-holdout-false-alarms", type=float, default=1.0)
+    parser.add_argument("--cv", type=int, default=0, help="K-fold threshold table on development")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
-    from clinic.nlu.red_flag_rules import RedFlagDetector, load_rules
-    from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
+    from clinic.nlu.red_flag_model import read_cases
 
-    nlp = build_pipeline(read_patterns())
-    detector = RedFlagDetector(load_rules(args.rules))
+    seed_pos = read_cases(SEED / "seed_positives.yml")
+    seed_neg = read_cases(SEED / "seed_near_misses.yml")
+    dev_pos = read_cases(SEED / "dev_positives.yml")
+    dev_neg = read_cases(SEED / "dev_near_misses.yml")
+    hold_pos = read_cases(HOLDOUT / "holdout_positives.yml")
+    hold_neg = read_cases(HOLDOUT / "holdout_near_misses.yml")
+    detectors = Detectors()
+    if args.cv:
+        cross_validate(detectors, seed_pos, seed_neg, dev_pos, dev_neg, args.cv)
+        return 0
 
-    def flags(text: str) -> list[str]:
-        # Lower-cased as Rasa's SpacyNLP does before parsing (case_sensitive: false).
-        return [finding.category for finding in detector.find(nlp(text.lower()))]
-
-    positives = yaml.safe_load(args.positives.read_text(encoding="utf-8"))
-    near_misses = yaml.safe_load(args.near_misses.read_text(encoding="utf-8"))
-    missed = [(case, flags(case["text"])) for case in positives]
-    missed = [(case, found) for case, found in missed if case["category"] not in found]
-    false_positives = [(text, found) for text in near_misses if (found := flags(text))]
-
+    threshold = float(classifier_config()["threshold"])
+    seed_missed = [c for c in seed_pos if c["category"] not in detectors.rules(c)]
+    seed_false = [c for c in seed_neg if detectors.rules(c)]
     print(
-        f"red-flag recall {len(positives) - len(missed)}/{len(positives)}, "
-        f"false positives {len(false_positives)}/{len(near_misses)}"
+        f"red flags, seed (rules alone): recall {len(seed_pos) - len(seed_missed)}/{len(seed_pos)}, "
+        f"false alarms {len(seed_false)}/{len(seed_neg)}"
     )
-    if args.verbose:
-        totals = Counter(case["category"] for case in positives)
-        misses = Counter(case["category"] for case, _ in missed)
-        for category, total in sorted(totals.items()):
-            print(f"  {category:22s} {total - misses[category]}/{total}")
-    for case, found in missed:
-        print(f"  missed {case['category']}: {case['text']!r} (found {found or 'nothing'})")
-    for text, found in false_positives:
-        print(f"  false positive {found}: {text!r}")
-    return 0
+    model = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
+    results = {}
+    for name, pos, neg in (
+        ("development", dev_pos, dev_neg),
+        ("held out", hold_pos, hold_neg),
+    ):
+        pos_v = verdicts(detectors.rules, model.scores([last_message(c) for c in pos]), pos, threshold)
+        neg_v = verdicts(detectors.rules, model.scores([last_message(c) for c in neg]), neg, threshold)
+        verbose = args.verbose and (name == "development" or args.holdout_misses)
+        results[name] = report(name, pos, neg, pos_v, neg_v, verbose)
+    recall, false_alarm, hits, positives = results["held out"]
+    self_harm = [h for c, h in zip(positives, hits) if c["category"] == SELF_HARM]
+    print(f"red flags, held out: self-harm recall {sum(self_harm)}/{len(self_harm)}")
+    failed = []
+    if recall < args.min_holdout_recall:
+        failed.append(f"held-out recall {recall:.3f} < {args.min_holdout_recall}")
+    if false_alarm > args.max_holdout_false_alarms:
+        failed.append(f"held-out false alarms {false_alarm:.3f} > {args.max_holdout_false_alarms}")
+    if args.min_holdout_recall and self_harm and sum(self_harm) < len(self_harm):
+        failed.append("held-out self-harm recall below 1.0")
+    for line in failed:
+        print(f"FAILED: {line}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

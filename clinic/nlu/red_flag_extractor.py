@@ -7,6 +7,15 @@ category is reported once per message, spanning the words that first showed
 it. Negated, hypothetical and long-past mentions ("no fever", "can it cause a
 stroke?", "a car accident ten years ago") are not flags.
 
+Two more things make it catch the sign however it is typed:
+
+- Misspelt words of the rules ("numbess", "blader", "siezure") are put right by
+  ``TypoNormaliser`` (``typos.py``) and the corrected text is parsed again; real
+  English words are never changed.
+- A sign spread over two messages ("my back is really bad", then "and i've had a
+  fever since last night") is found by matching the previous user message and this
+  one together: a category found only in the two together is reported for this one.
+
 Config (defaults shown)::
 
     - name: clinic.nlu.red_flag_extractor.RedFlagExtractor
@@ -16,7 +25,7 @@ Config (defaults shown)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,7 +33,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -35,13 +45,29 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic.nlu.red_flag_rules import RedFlagDetector, load_rules
+from clinic.nlu.red_flag_rules import RedFlagDetector, Rules, load_rules
+from clinic.nlu.typos import TypoNormaliser, english_vocabulary, lexicon_words
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENTITY = "red_flag"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+def rule_phrases(rules: Rules) -> List[str]:
+    """Every phrase of the rules that names a sign (cues and idioms left out)."""
+    phrases = list(rules["terms"].values())
+    phrases += [phrase for phrases in rules["concepts"].values() for phrase in phrases]
+    for category in rules["categories"].values():
+        phrases += category.get("patterns", [])
+    return phrases
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+)
 class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     """Reports each red-flag category found in a message as a ``red_flag`` entity."""
 
@@ -57,8 +83,10 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
         path = Path(config.get("patterns") or self.get_default_config()["patterns"])
         if not path.is_absolute():
             path = PROJECT_ROOT / path
+        rules = load_rules(path)
         # The spaCy Matcher is built on the first doc's vocab, not here.
-        self._detector = RedFlagDetector(load_rules(path))
+        self._detector = RedFlagDetector(rules)
+        self._typos = TypoNormaliser(lexicon_words(rule_phrases(rules)), english_vocabulary())
 
     @classmethod
     def create(
@@ -70,23 +98,29 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     ) -> RedFlagExtractor:
         return cls(config)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def normalised(self, doc: Doc, nlp: Language | None) -> Doc:
+        """``doc``, parsed again with its misspelt red-flag words put right."""
+        corrections = self._typos.corrections([token.lower_ for token in doc])
+        if not corrections or nlp is None:
+            return doc
+        text = "".join(
+            corrections.get(token.i, token.lower_) + token.whitespace_ for token in doc
+        )
+        return nlp(text)
+
+    def process(
+        self,
+        messages: List[Message],
+        model: SpacyModel | None = None,
+        tracker: DialogueStateTracker | None = None,
+    ) -> List[Message]:
+        nlp = model.model if model is not None else None
+        previous = _previous_user_text(tracker)
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None:
                 continue
-            found = []
-            for finding in self._detector.find(doc):
-                span = doc[finding.start : finding.end]
-                found.append(
-                    {
-                        ENTITY_ATTRIBUTE_TYPE: ENTITY,
-                        ENTITY_ATTRIBUTE_VALUE: finding.category,
-                        ENTITY_ATTRIBUTE_START: span.start_char,
-                        ENTITY_ATTRIBUTE_END: span.end_char,
-                        "confidence_entity": 1.0,
-                    }
-                )
+            found = self.entities(doc, nlp, previous)
             if found:
                 message.set(
                     ENTITIES,
@@ -94,3 +128,58 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
                     add_to_output=True,
                 )
         return messages
+
+    def entities(
+        self, doc: Doc, nlp: Language | None, previous: str | None = None
+    ) -> List[Dict[str, Any]]:
+        """``red_flag`` entities of a message, given the user's message before it."""
+        found = self._entities(doc, nlp)
+        if previous and nlp is not None:
+            found += self._entities_over_two(previous, doc, nlp, found)
+        return found
+
+    def _entities(self, doc: Doc, nlp: Language | None) -> List[Dict[str, Any]]:
+        normalised = self.normalised(doc, nlp)
+        same_tokens = len(normalised) == len(doc)
+        entities = []
+        for finding in self._detector.find(normalised):
+            if same_tokens:  # a corrected word is one token: offsets from the text as written
+                span = doc[finding.start : finding.end]
+                entities.append(_entity(finding.category, span.start_char, span.end_char))
+            else:
+                entities.append(_entity(finding.category, 0, len(doc.text)))
+        return entities
+
+    def _entities_over_two(
+        self, previous: str, doc: Doc, nlp: Language, found: List[Dict[str, Any]]
+    ) -> List[Dict[str, Any]]:
+        """Categories shown only by the previous user message and this one together."""
+        before = self.normalised(nlp(previous.lower()), nlp)
+        alone = {finding.category for finding in self._detector.find(before)}
+        alone |= {entity[ENTITY_ATTRIBUTE_VALUE] for entity in found}
+        both = nlp(f"{before.text} . {self.normalised(doc, nlp).text}")
+        return [
+            _entity(finding.category, 0, len(doc.text))
+            for finding in self._detector.find(both)
+            if finding.category not in alone
+        ]
+
+
+def _entity(category: str, start: int, end: int) -> Dict[str, Any]:
+    return {
+        ENTITY_ATTRIBUTE_TYPE: ENTITY,
+        ENTITY_ATTRIBUTE_VALUE: category,
+        ENTITY_ATTRIBUTE_START: start,
+        ENTITY_ATTRIBUTE_END: end,
+        "confidence_entity": 1.0,
+    }
+
+
+def _previous_user_text(tracker: DialogueStateTracker | None) -> str | None:
+    """The text of the user's message before this one, if the conversation has one."""
+    if tracker is None or tracker.latest_message is None:
+        return None
+    text = tracker.latest_message.text
+    if not text or text.startswith("/"):
+        return None
+    return text

@@ -1,0 +1,137 @@
+"""The learned red-flag detector as an NLU component: weaker evidence of a warning sign.
+
+Runs after ``RedFlagExtractor``. When the rules found no warning sign in a
+message but ``RedFlagModel`` (``red_flag_model.py``) gives a category a
+probability of at least ``threshold``, the message gets the output property
+``red_flag_suspected: {category, confidence}``. ``RedFlagPolicy`` then asks that
+category's one screening question (self-harm gets the crisis-line reply at once).
+It never changes the intent and never removes a rule's ``red_flag`` entity.
+
+Trained by ``rasa train`` from the case files named in the config (paths relative
+to the project root; their contents are part of the component's fingerprint, so a
+changed case file retrains it) and from the NLU data's intent examples as "none".
+
+Config (defaults shown)::
+
+    - name: clinic.nlu.red_flag_classifier.RedFlagClassifier
+      positives: [data/red_flags/seed_positives.yml, data/red_flags/dev_positives.yml]
+      near_misses: [data/red_flags/seed_near_misses.yml, data/red_flags/dev_near_misses.yml]
+      threshold: 0.5
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SUSPECTED = "red_flag_suspected"
+MODEL_FILE = "red_flag_model.joblib"
+
+
+def _paths(config: Dict[str, Any], key: str) -> List[Path]:
+    paths = [Path(path) for path in config.get(key) or []]
+    return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class RedFlagClassifier(GraphComponent):
+    """Marks messages the rules let through but the learned model suspects."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            "positives": ["data/red_flags/seed_positives.yml", "data/red_flags/dev_positives.yml"],
+            "near_misses": [
+                "data/red_flags/seed_near_misses.yml",
+                "data/red_flags/dev_near_misses.yml",
+            ],
+            "threshold": 0.5,
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The case files' contents: a changed file means a retrained model."""
+        digest = hashlib.sha256()
+        for path in _paths(config, "positives") + _paths(config, "near_misses"):
+            digest.update(path.read_bytes() if path.exists() else b"missing")
+        return digest.hexdigest()
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: RedFlagModel | None = None,
+    ) -> None:
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagClassifier:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        positives = [case for path in _paths(self._config, "positives") for case in read_cases(path)]
+        near_misses = [
+            case for path in _paths(self._config, "near_misses") for case in read_cases(path)
+        ]
+        others = [example.get(TEXT) for example in training_data.intent_examples]
+        texts, labels = training_examples(positives, near_misses, others)
+        self._model = RedFlagModel().fit(texts, labels)
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RedFlagClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except ValueError:
+            model = None  # not trained yet (e.g. a core-only model)
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None:
+            return messages
+        for message in messages:
+            text: Text | None = message.get(TEXT)
+            if not text or any(e.get("entity") == "red_flag" for e in message.get(ENTITIES, [])):
+                continue
+            suspected = self._model.suspect(text, float(self._config["threshold"]))
+            if suspected is not None:
+                category, confidence = suspected
+                message.set(
+                    SUSPECTED,
+                    {"category": category, "confidence": round(confidence, 3)},
+                    add_to_output=True,
+                )
+        return messages

@@ -1,0 +1,131 @@
+"""The learned red-flag detector: a safety net under the rules of ``red_flags.yml``.
+
+A linear model (scikit-learn ``LogisticRegression``) over TF-IDF character
+2-5-grams inside word boundaries and word 1-2-grams of the lower-cased text. It
+learns the categories from the case files in ``data/red_flags/`` (positives and
+near-misses), from every intent example of the NLU data as "none", and from
+misspelt copies of the positives, so it knows wording that no rule names.
+
+Pure scikit-learn, no Rasa: ``RedFlagClassifier`` wraps it as an NLU component
+and ``scripts/red_flag_report.py`` measures it.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Tuple, TypedDict
+
+import yaml
+
+NONE = "none"
+
+
+class Case(TypedDict, total=False):
+    text: str  # one message
+    turns: List[str]  # or a short dialogue whose last message makes it a warning sign
+    category: str
+    styles: List[str]
+    kind: str
+
+
+def read_cases(path: Path) -> List[Case]:
+    """A case file: positives (``text`` or ``turns`` with ``category``) or near-misses
+    (plain strings or ``text`` with ``kind``), normalised to ``Case`` dicts."""
+    cases: List[Case] = []
+    for entry in yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []:
+        if isinstance(entry, str):
+            cases.append({"text": entry})
+        elif isinstance(entry, dict) and ("text" in entry or "turns" in entry):
+            cases.append(entry)  # type: ignore[arg-type]
+        else:
+            raise ValueError(f"{path}: a case needs text: or turns:, got {entry!r}")
+    return cases
+
+
+def joined(case: Case) -> str:
+    """The whole text of a case (the turns of a dialogue joined)."""
+    return case["text"] if "text" in case else " . ".join(case["turns"])
+
+
+def misspell(text: str, rng: random.Random, edits: int = 2) -> str:
+    """``text`` with ``edits`` random keystroke slips in its longer words."""
+    words = text.split(" ")
+    long_words = [i for i, word in enumerate(words) if len(word) >= 5 and word.isalpha()]
+    for index in rng.sample(long_words, min(edits, len(long_words))):
+        word = words[index]
+        at = rng.randrange(1, len(word) - 1)
+        slip = rng.choice(("drop", "double", "swap"))
+        if slip == "drop":
+            word = word[:at] + word[at + 1 :]
+        elif slip == "double":
+            word = word[:at] + word[at] + word[at:]
+        else:
+            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
+        words[index] = word
+    return " ".join(words)
+
+
+def training_examples(
+    positives: Iterable[Case],
+    near_misses: Iterable[Case],
+    other_texts: Iterable[str],
+    typo_copies: int = 2,
+    seed: int = 7,
+) -> Tuple[List[str], List[str]]:
+    """Texts and labels: positives (each with misspelt copies), near-misses and the
+    first message of each dialogue as "none", other texts (intent examples) as "none"."""
+    rng = random.Random(seed)
+    texts: List[str] = []
+    labels: List[str] = []
+    for case in positives:
+        text = joined(case).lower()
+        texts.append(text)
+        labels.append(case["category"])
+        for _ in range(typo_copies):
+            texts.append(misspell(text, rng))
+            labels.append(case["category"])
+        if "turns" in case:
+            texts.extend(turn.lower() for turn in case["turns"][:-1])
+            labels.extend(NONE for _ in case["turns"][:-1])
+    for case in near_misses:
+        texts.append(joined(case).lower())
+        labels.append(NONE)
+    for text in other_texts:
+        texts.append(text.lower())
+        labels.append(NONE)
+    return texts, labels
+
+
+class RedFlagModel:
+    """Category probabilities for a message; ``suspect`` applies the threshold."""
+
+    def __init__(self, c: float = 10.0) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        features = make_union(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+        )
+        classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        self.pipeline = make_pipeline(features, classifier)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> RedFlagModel:
+        self.pipeline.fit(list(texts), list(labels))
+        return self
+
+    def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
+        """Per text, the probability of each warning-sign category (not "none")."""
+        classes = list(self.pipeline.classes_)
+        rows = self.pipeline.predict_proba([text.lower() for text in texts])
+        return [
+            {label: float(p) for label, p in zip(classes, row) if label != NONE} for row in rows
+        ]
+
+    def suspect(self, text: str, threshold: float) -> Tuple[str, float] | None:
+        """The likeliest category and its probability when it reaches ``threshold``."""
+        (scores,) = self.scores([text])
+        category, score = max(scores.items(), key=lambda item: item[1])
+        return (category, score) if score >= threshold else None
