@@ -19,7 +19,7 @@ from tests.servers import ROOT, VENV_BIN
 
 OFF_TOPIC = ROOT / "bench" / "data" / "off_topic.yml"
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-RED_FLAGS = ROOT / "tests" / "red_flags"
+RED_FLAGS = ROOT / "data" / "red_flags"
 # Off-topic counts as rejected when NLU says so or the bot declines / asks to rephrase.
 REJECT_INTENTS = {"out_of_scope", "nlu_fallback"}
 REJECT_ACTIONS = {
@@ -133,8 +133,8 @@ class ModelNLU:
 
     async def red_flags(self) -> Dict[str, Any]:
         """Red-flag recall and false positives through the whole NLU pipeline."""
-        positives = yaml.safe_load((RED_FLAGS / "positives.yml").read_text(encoding="utf-8"))
-        near = yaml.safe_load((RED_FLAGS / "near_misses.yml").read_text(encoding="utf-8"))
+        positives = yaml.safe_load((RED_FLAGS / "seed_positives.yml").read_text(encoding="utf-8"))
+        near = yaml.safe_load((RED_FLAGS / "seed_near_misses.yml").read_text(encoding="utf-8"))
         found = 0
         for case in positives:
             if case["category"] in await self._flags(case["text"]):

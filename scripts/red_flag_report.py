@@ -50,7 +50,9 @@ def classifier_config() -> Dict:
 def intent_examples() -> List[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return [example.get("text") for example in load_data(str(ROOT / "data" / "nlu")).intent_examples]
+    return [
+        example.get("text") for example in load_data(str(ROOT / "data" / "nlu")).intent_examples
+    ]
 
 
 class Detectors:
@@ -83,12 +85,14 @@ def last_message(case: dict) -> str:
 
 
 def verdicts(
-    rules: Callable[[dict], List[str]], scores: List[Dict[str, float]], cases: List[dict],
+    rules: Callable[[dict], List[str]],
+    scores: List[Dict[str, float]],
+    cases: List[dict],
     threshold: float,
 ) -> List[Tuple[str, str]]:
     """Per case: ("rules" | "learned" | "none", the category found or suspected)."""
     out = []
-    for case, score in zip(cases, scores):
+    for case, score in zip(cases, scores, strict=True):
         found = rules(case)
         if found:
             want = case.get("category")
@@ -107,8 +111,10 @@ def caught(case: dict, verdict: Tuple[str, str]) -> bool:
 
 
 def report(name: str, positives, near_misses, pos_verdicts, neg_verdicts, verbose: bool):
-    hits = [caught(c, v) for c, v in zip(positives, pos_verdicts)]
-    at_once = sum(1 for c, v in zip(positives, pos_verdicts) if v[0] == "rules" and caught(c, v))
+    hits = [caught(c, v) for c, v in zip(positives, pos_verdicts, strict=True)]
+    at_once = sum(
+        1 for c, v in zip(positives, pos_verdicts, strict=True) if v[0] == "rules" and caught(c, v)
+    )
     alarms = [v for v in neg_verdicts if v[0] != "none"]
     recall = sum(hits) / len(positives)
     false_alarm = len(alarms) / len(near_misses)
@@ -121,13 +127,15 @@ def report(name: str, positives, near_misses, pos_verdicts, neg_verdicts, verbos
     )
     if verbose:
         totals = Counter(c["category"] for c in positives)
-        got = Counter(c["category"] for c, h in zip(positives, hits) if h)
+        got = Counter(c["category"] for c, h in zip(positives, hits, strict=True) if h)
         for category in sorted(totals):
             print(f"  {category:22s} {got[category]}/{totals[category]}")
-        for case, hit, verdict in zip(positives, hits, pos_verdicts):
+        for case, hit, verdict in zip(positives, hits, pos_verdicts, strict=True):
             if not hit:
-                print(f"  missed {case['category']}: {case.get('turns') or case['text']!r} {verdict}")
-        for case, verdict in zip(near_misses, neg_verdicts):
+                print(
+                    f"  missed {case['category']}: {case.get('turns') or case['text']!r} {verdict}"
+                )
+        for case, verdict in zip(near_misses, neg_verdicts, strict=True):
             if verdict[0] != "none":
                 print(f"  false alarm {verdict}: {case['text']!r}")
     return recall, false_alarm, hits, positives
@@ -141,8 +149,8 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
     neg_scores: List[Dict[str, float]] = [{} for _ in dev_neg]
     for k in range(folds):
         model = detectors.train(
-            seed_pos + [c for c, f in zip(dev_pos, pos_fold) if f != k],
-            seed_neg + [c for c, f in zip(dev_neg, neg_fold) if f != k],
+            seed_pos + [c for c, f in zip(dev_pos, pos_fold, strict=True) if f != k],
+            seed_neg + [c for c, f in zip(dev_neg, neg_fold, strict=True) if f != k],
         )
         for i, f in enumerate(pos_fold):
             if f == k:
@@ -153,7 +161,8 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
     for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
         report(
             f"development {folds}-fold, threshold {threshold}",
-            dev_pos, dev_neg,
+            dev_pos,
+            dev_neg,
             verdicts(detectors.rules, pos_scores, dev_pos, threshold),
             verdicts(detectors.rules, neg_scores, dev_neg, threshold),
             verbose=False,
@@ -185,8 +194,9 @@ def main(argv: List[str] | None = None) -> int:
     threshold = float(classifier_config()["threshold"])
     seed_missed = [c for c in seed_pos if c["category"] not in detectors.rules(c)]
     seed_false = [c for c in seed_neg if detectors.rules(c)]
+    seed_caught = len(seed_pos) - len(seed_missed)
     print(
-        f"red flags, seed (rules alone): recall {len(seed_pos) - len(seed_missed)}/{len(seed_pos)}, "
+        f"red flags, seed (rules alone): recall {seed_caught}/{len(seed_pos)}, "
         f"false alarms {len(seed_false)}/{len(seed_neg)}"
     )
     model = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
@@ -195,12 +205,16 @@ def main(argv: List[str] | None = None) -> int:
         ("development", dev_pos, dev_neg),
         ("held out", hold_pos, hold_neg),
     ):
-        pos_v = verdicts(detectors.rules, model.scores([last_message(c) for c in pos]), pos, threshold)
-        neg_v = verdicts(detectors.rules, model.scores([last_message(c) for c in neg]), neg, threshold)
+        pos_v = verdicts(
+            detectors.rules, model.scores([last_message(c) for c in pos]), pos, threshold
+        )
+        neg_v = verdicts(
+            detectors.rules, model.scores([last_message(c) for c in neg]), neg, threshold
+        )
         verbose = args.verbose and (name == "development" or args.holdout_misses)
         results[name] = report(name, pos, neg, pos_v, neg_v, verbose)
     recall, false_alarm, hits, positives = results["held out"]
-    self_harm = [h for c, h in zip(positives, hits) if c["category"] == SELF_HARM]
+    self_harm = [h for c, h in zip(positives, hits, strict=True) if c["category"] == SELF_HARM]
     print(f"red flags, held out: self-harm recall {sum(self_harm)}/{len(self_harm)}")
     failed = []
     if recall < args.min_holdout_recall:

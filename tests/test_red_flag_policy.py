@@ -137,3 +137,109 @@ def test_the_red_flag_prediction_overrules_a_form_continuing(policy, domain):
     red_flag_prediction = policy.predict_action_probabilities(t, domain)
     best = DefaultPolicyPredictionEnsemble._pick_best_policy([form_goes_on, red_flag_prediction])
     assert domain.action_names_or_texts[best.max_confidence_index] == EMERGENCY
+
+
+# The learned detector's weaker evidence: one screening question
+
+
+def suspected(text: str, intent: str, category: str) -> UserUttered:
+    entity = {"entity": "red_flag_suspected", "value": category, "start": 0, "end": len(text)}
+    return UserUttered(text, {"name": intent, "confidence": 0.9}, [entity])
+
+
+SCREEN = "utter_red_flag_screen_cauda_equina"
+
+
+def test_a_suspected_sign_gets_its_screening_question_then_listens(policy, domain):
+    t = tracker(suspected("it's all gone weird down below", "back_pain", "cauda_equina"))
+    assert predicted(policy, domain, t) == SCREEN
+    t.update(ActionExecuted(SCREEN))
+    assert predicted(policy, domain, t) == "action_listen"
+
+
+def test_a_rule_finding_wins_over_a_suspicion_in_the_same_message(policy, domain):
+    message = user("chest pain", "out_of_scope", "cardiac")
+    message.entities.append({"entity": "red_flag_suspected", "value": "cauda_equina"})
+    assert predicted(policy, domain, tracker(message)) == EMERGENCY
+
+
+def test_suspected_self_harm_gets_the_crisis_reply_at_once_not_a_question(policy, domain):
+    t = tracker(suspected("everyone would be fine without me", "feeling_low", "self_harm"))
+    assert predicted(policy, domain, t) == SELF_HARM
+
+
+def screened(*answer_events) -> DialogueStateTracker:
+    return tracker(
+        suspected("it's all gone weird down below", "back_pain", "cauda_equina"),
+        ActionExecuted(SCREEN),
+        ActionExecuted("action_listen"),
+        *answer_events,
+    )
+
+
+def test_yes_to_the_screening_question_gets_the_urgent_reply(policy, domain):
+    t = screened(user("yes", "affirm"))
+    assert predicted(policy, domain, t) == EMERGENCY
+    t.update(ActionExecuted(EMERGENCY))
+    assert predicted(policy, domain, t) == "action_listen"
+
+
+def test_no_to_the_screening_question_reassures_and_goes_on(policy, domain):
+    t = screened(user("no", "deny"))
+    assert predicted(policy, domain, t) == "utter_red_flag_screen_clear"
+    t.update(ActionExecuted("utter_red_flag_screen_clear"))
+    assert predicted(policy, domain, t) == "action_listen"
+
+
+def test_no_to_the_screening_question_in_a_form_asks_the_form_question_again(policy, domain):
+    from rasa.shared.core.events import SlotSet
+
+    t = tracker(
+        ActiveLoop("booking_form"),
+        SlotSet("requested_slot", "phone"),
+        ActionExecuted("booking_form"),
+        ActionExecuted("action_listen"),
+        suspected("my legs keep going from under me", "inform", "cauda_equina"),
+    )
+    assert predicted(policy, domain, t) == SCREEN
+    t.update(ActionExecuted(SCREEN))
+    t.update(ActionExecuted("action_listen"))
+    t.update(user("no", "deny"))
+    assert predicted(policy, domain, t) == "utter_red_flag_screen_clear"
+    t.update(ActionExecuted("utter_red_flag_screen_clear"))
+    assert predicted(policy, domain, t) == "utter_ask_phone"
+    t.update(ActionExecuted("utter_ask_phone"))
+    assert predicted(policy, domain, t) == "action_listen"
+    assert t.active_loop_name == "booking_form"
+
+
+def test_a_yes_to_the_screening_question_in_a_form_stops_the_form(policy, domain):
+    t = tracker(
+        ActiveLoop("booking_form"),
+        ActionExecuted("booking_form"),
+        ActionExecuted("action_listen"),
+        suspected("my legs keep going from under me", "inform", "cauda_equina"),
+        ActionExecuted(SCREEN),
+        ActionExecuted("action_listen"),
+        user("yes", "affirm"),
+    )
+    assert predicted(policy, domain, t) == EMERGENCY
+    t.update(ActionExecuted(EMERGENCY))
+    assert predicted(policy, domain, t) == "action_deactivate_loop"
+
+
+def test_another_question_after_the_screening_question_is_left_to_the_other_policies(
+    policy, domain
+):
+    assert predicted(policy, domain, screened(user("how much is it?", "ask_clinic_info"))) is None
+
+
+def test_an_affirm_without_a_screening_question_before_it_is_not_this_policys(policy, domain):
+    assert predicted(policy, domain, tracker(user("yes", "affirm"))) is None
+
+
+def test_every_category_but_self_harm_has_a_screening_question(domain):
+    from tests.test_red_flags import CONTRACT_CATEGORIES
+
+    for category in CONTRACT_CATEGORIES - {"self_harm"}:
+        assert f"utter_red_flag_screen_{category}" in domain.responses

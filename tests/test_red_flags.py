@@ -1,6 +1,8 @@
 """RedFlagExtractor: emergency warning signs as red_flag entities, not their look-alikes.
 
-The cases live in tests/red_flags/*.yml (also measured by scripts/red_flag_report.py).
+The rules' own cases live in data/red_flags/seed_*.yml and must all pass here; the
+larger development and held-out sets are measured by scripts/red_flag_report.py
+(make test-red-flags), which fails below the held-out bar.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "clinic" / "nlu" / "red_flags.yml"
-CASES = ROOT / "tests" / "red_flags"
-POSITIVES = yaml.safe_load((CASES / "positives.yml").read_text(encoding="utf-8"))
-NEAR_MISSES = yaml.safe_load((CASES / "near_misses.yml").read_text(encoding="utf-8"))
+CASES = ROOT / "data" / "red_flags"
+POSITIVES = yaml.safe_load((CASES / "seed_positives.yml").read_text(encoding="utf-8"))
+NEAR_MISSES = yaml.safe_load((CASES / "seed_near_misses.yml").read_text(encoding="utf-8"))
 CONTRACT_CATEGORIES = {
     "cauda_equina",
     "thunderclap_headache",
@@ -261,27 +263,44 @@ def test_phrases_expand_groups_and_terms_into_token_sequences(phrase, expected):
     assert expand(phrase, {"x": "(a|b|c d)"}) == expected
 
 
-def test_the_report_script_prints_recall_and_false_positives(tmp_path, capsys):
+def load_report():
     spec = importlib.util.spec_from_file_location(
         "red_flag_report", ROOT / "scripts" / "red_flag_report.py"
     )
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
-    positives, near_misses = tmp_path / "positives.yml", tmp_path / "near_misses.yml"
-    positives.write_text(
-        yaml.safe_dump(
-            [
-                {"text": "chest pain", "category": "cardiac"},
-                {"text": "my neck is stiff", "category": "infection"},
-            ]
-        ),
-        encoding="utf-8",
-    )
-    near_misses.write_text(yaml.safe_dump(["no chest pain", "i'm suicidal"]), encoding="utf-8")
-    assert report.main(["--positives", str(positives), "--near-misses", str(near_misses)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "red-flag recall 1/2, false positives 1/2"
-    assert lines[1:] == [
-        "  missed infection: 'my neck is stiff' (found nothing)",
-        "  false positive ['self_harm']: \"i'm suicidal\"",
+    return report
+
+
+def test_the_report_counts_rules_and_screening_and_self_harm_only_as_self_harm(capsys):
+    report = load_report()
+    positives = [
+        {"text": "chest pain", "category": "cardiac"},
+        {"text": "legs went weird", "category": "cauda_equina"},
+        {"text": "i'd rather not wake up", "category": "self_harm"},
+        {"text": "my neck is stiff", "category": "infection"},
     ]
+    near_misses = [{"text": "no chest pain"}, {"text": "chest day at the gym"}]
+    recall, false_alarm, hits, _ = report.report(
+        "example",
+        positives,
+        near_misses,
+        [("rules", "cardiac"), ("learned", "cauda_equina"), ("learned", "cardiac"), ("none", "")],
+        [("none", ""), ("learned", "cardiac")],
+        verbose=False,
+    )
+    assert hits == [True, True, False, False]
+    assert (recall, false_alarm) == (0.5, 0.5)
+    assert capsys.readouterr().out.splitlines() == [
+        "red flags, example: recall 2/4 = 0.500 (1 urgent at once, 1 by screening), "
+        "false alarms 1/2 = 0.500 (0 rules, 1 learned)"
+    ]
+
+
+def test_the_report_prefers_the_rules_verdict_and_applies_the_threshold():
+    report = load_report()
+    cases = [{"text": "a", "category": "cardiac"}, {"text": "b"}, {"text": "c"}]
+    rules = {"a": ["trauma", "cardiac"], "b": [], "c": []}
+    scores = [{"cardiac": 0.9}, {"cardiac": 0.6, "trauma": 0.1}, {"cardiac": 0.4}]
+    verdicts = report.verdicts(lambda case: rules[case["text"]], scores, cases, 0.5)
+    assert verdicts == [("rules", "cardiac"), ("learned", "cardiac"), ("none", "")]

@@ -2,10 +2,12 @@
 
 Runs after ``RedFlagExtractor``. When the rules found no warning sign in a
 message but ``RedFlagModel`` (``red_flag_model.py``) gives a category a
-probability of at least ``threshold``, the message gets the output property
-``red_flag_suspected: {category, confidence}``. ``RedFlagPolicy`` then asks that
-category's one screening question (self-harm gets the crisis-line reply at once).
-It never changes the intent and never removes a rule's ``red_flag`` entity.
+probability of at least ``threshold``, the message gets the entity
+``red_flag_suspected`` with the category as value and the probability as
+``confidence_entity`` (declared with ``influence_conversation: false``).
+``RedFlagPolicy`` then asks that category's one screening question (self-harm
+gets the crisis-line reply at once). It never changes the intent and never
+removes a rule's ``red_flag`` entity.
 
 Trained by ``rasa train`` from the case files named in the config (paths relative
 to the project root; their contents are part of the component's fingerprint, so a
@@ -23,14 +25,22 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -46,8 +56,8 @@ def _paths(config: Dict[str, Any], key: str) -> List[Path]:
     return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class RedFlagClassifier(GraphComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
     """Marks messages the rules let through but the learned model suspects."""
 
     @staticmethod
@@ -62,7 +72,7 @@ class RedFlagClassifier(GraphComponent):
         }
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
         """The case files' contents: a changed file means a retrained model."""
         digest = hashlib.sha256()
         for path in _paths(config, "positives") + _paths(config, "near_misses"):
@@ -92,7 +102,9 @@ class RedFlagClassifier(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        positives = [case for path in _paths(self._config, "positives") for case in read_cases(path)]
+        positives = [
+            case for path in _paths(self._config, "positives") for case in read_cases(path)
+        ]
         near_misses = [
             case for path in _paths(self._config, "near_misses") for case in read_cases(path)
         ]
@@ -123,15 +135,23 @@ class RedFlagClassifier(GraphComponent):
         if self._model is None:
             return messages
         for message in messages:
-            text: Text | None = message.get(TEXT)
+            text: str | None = message.get(TEXT)
             if not text or any(e.get("entity") == "red_flag" for e in message.get(ENTITIES, [])):
                 continue
             suspected = self._model.suspect(text, float(self._config["threshold"]))
-            if suspected is not None:
-                category, confidence = suspected
-                message.set(
-                    SUSPECTED,
-                    {"category": category, "confidence": round(confidence, 3)},
-                    add_to_output=True,
-                )
+            if suspected is None:
+                continue
+            category, confidence = suspected
+            entity = {
+                ENTITY_ATTRIBUTE_TYPE: SUSPECTED,
+                ENTITY_ATTRIBUTE_VALUE: category,
+                ENTITY_ATTRIBUTE_START: 0,
+                ENTITY_ATTRIBUTE_END: len(text),
+                "confidence_entity": round(confidence, 3),
+            }
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name([entity]),
+                add_to_output=True,
+            )
         return messages

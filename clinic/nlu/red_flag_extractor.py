@@ -103,9 +103,7 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
         corrections = self._typos.corrections([token.lower_ for token in doc])
         if not corrections or nlp is None:
             return doc
-        text = "".join(
-            corrections.get(token.i, token.lower_) + token.whitespace_ for token in doc
-        )
+        text = "".join(corrections.get(token.i, token.lower_) + token.whitespace_ for token in doc)
         return nlp(text)
 
     def process(

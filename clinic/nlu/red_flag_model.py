@@ -1,6 +1,7 @@
 """The learned red-flag detector: a safety net under the rules of ``red_flags.yml``.
 
-A linear model (scikit-learn ``LogisticRegression``) over TF-IDF character
+A linear model (scikit-learn ``LogisticRegression``, one-vs-rest with liblinear:
+4 s to train on 2 cores where the multinomial lbfgs fit took 18 s) over TF-IDF character
 2-5-grams inside word boundaries and word 1-2-grams of the lower-cased text. It
 learns the categories from the case files in ``data/red_flags/`` (positives and
 near-misses), from every intent example of the NLU data as "none", and from
@@ -109,7 +110,7 @@ class RedFlagModel:
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
         )
-        classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        classifier = LogisticRegression(C=c, class_weight="balanced", solver="liblinear")
         self.pipeline = make_pipeline(features, classifier)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> RedFlagModel:
@@ -121,7 +122,8 @@ class RedFlagModel:
         classes = list(self.pipeline.classes_)
         rows = self.pipeline.predict_proba([text.lower() for text in texts])
         return [
-            {label: float(p) for label, p in zip(classes, row) if label != NONE} for row in rows
+            {label: float(p) for label, p in zip(classes, row, strict=True) if label != NONE}
+            for row in rows
         ]
 
     def suspect(self, text: str, threshold: float) -> Tuple[str, float] | None:

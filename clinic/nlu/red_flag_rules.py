@@ -4,13 +4,15 @@ Pure spaCy, no Rasa: ``RedFlagExtractor`` wraps it as an NLU component and
 ``scripts/red_flag_report.py`` measures it. The rule file's header documents
 the phrase syntax; in short a phrase is a list of tokens matched on ``LOWER``
 (``~`` for ``LEMMA``), ``a|b`` alternatives, ``(two words|one)`` groups,
-``word?`` optional, ``*N`` up to N tokens inside the clause and ``<term>``
-shared vocabulary.
+``word?`` optional, ``*N`` up to N tokens inside the clause (and never across a ``gap_stops``
+word such as ``not``), ``%dddd`` a token of that spaCy shape (``2015``) and
+``<term>`` shared vocabulary.
 
 Context works like NegEx / ConText: a cue (``no``, ``can it cause`` ...) ending
 at most ``window`` tokens before a match, or one of its ``after`` cues (``years
 ago``) starting at most ``window`` tokens after it, with no clause break in
-between, discounts the match; pseudo-cues (``no longer``) are not cues;
+between, discounts the match; a cue group may set its own ``window`` and name
+clause breaks its cues reach ``across`` (``[","]``); pseudo-cues (``no longer``) are not cues;
 ``ignore`` phrases (idioms) discard the matches they overlap.
 """
 
@@ -36,11 +38,14 @@ _JOINED = "\ue000"  # stands for "|" inside a merged token while outer groups ar
 _TERM = re.compile(r"<([a-z_]+)>")
 _GAP = re.compile(r"\*(\d+)")
 _PLAIN_WORD = re.compile(r"[^\s|~?*()<>]+")
+_CUE_GROUP_KEYS = {"before", "after", "window", "across"}
 
 
 class CueGroup(TypedDict, total=False):
     before: List[str]  # cues in front of the match
     after: List[str]  # cues following the match
+    window: int  # reach in tokens of this group's cues; the rules' `window` if absent
+    across: List[str]  # clause breaks this group's cues reach across
 
 
 class Combination(TypedDict, total=False):
@@ -84,8 +89,16 @@ def load_rules(path: Path) -> Rules:
     if missing:
         raise ValueError(f"{path}: missing {', '.join(sorted(missing))}")
     for group, sides in rules["cues"].items():
-        if not isinstance(sides, dict) or not set(sides) <= {"before", "after"}:
-            raise ValueError(f"{path}: cue group {group} must have before: and/or after: lists")
+        if not isinstance(sides, dict) or not set(sides) <= _CUE_GROUP_KEYS:
+            raise ValueError(
+                f"{path}: cue group {group} must have before: and/or after: lists"
+                " (and optionally window: and across:)"
+            )
+        unknown_breaks = set(sides.get("across", [])) - set(rules["clause_breaks"])
+        if unknown_breaks:
+            raise ValueError(
+                f"{path}: cue group {group} reaches across {unknown_breaks}, not clause breaks"
+            )
     for name, category in rules["categories"].items():
         if not str(category.get("source", "")).strip():
             raise ValueError(f"{path}: category {name} has no source")
@@ -158,6 +171,11 @@ def compile_phrase(words: str, gap_stops: List[str]) -> TokenPattern:
         if word.startswith("~") and len(word) > 1:
             attr, word = "LEMMA", word[1:]
         values = word.split("|")
+        shapes = [value.startswith("%") and len(value) > 1 for value in values]
+        if any(shapes):
+            if not all(shapes) or attr != "LOWER":
+                raise ValueError(f"a %shape token cannot mix with words: {word!r}")
+            attr, values = "SHAPE", [value[1:] for value in values]
         token: dict = {attr: values[0] if len(values) == 1 else {"IN": values}}
         if optional:
             token["OP"] = "?"
@@ -178,6 +196,7 @@ class RedFlagDetector:
         terms = rules["terms"]
         breaks = list(rules["clause_breaks"])
         gap_stops = [word for word in breaks if " " not in word]
+        gap_stops += [word for word in rules.get("gap_stops", []) if word not in gap_stops]
         self._patterns: Dict[str, List[TokenPattern]] = {}
 
         def add(key: str, phrases: List[str]) -> None:
@@ -188,10 +207,16 @@ class RedFlagDetector:
                 except ValueError as error:
                     raise ValueError(f"{key}: {phrase!r}: {error}") from error
 
-        add("break", breaks)
+        # Each break phrase under its own key, so that cue groups can reach across some.
+        self._break_names = {" ".join(b.split()): f"break:{' '.join(b.split())}" for b in breaks}
+        for phrase, key in self._break_names.items():
+            add(key, [phrase])
+        self._cue_reach: Dict[str, Tuple[int, Set[str]]] = {}
         add("pseudo", rules["pseudo_cues"])
         add("ignore", rules["ignore"])
         for group, sides in rules["cues"].items():
+            across = {self._break_names[" ".join(b.split())] for b in sides.get("across", [])}
+            self._cue_reach[group] = (int(sides.get("window", self._window)), across)
             for side in ("before", "after"):
                 add(f"{side}:{group}", sides.get(side, []))
         for concept, phrases in rules["concepts"].items():
@@ -221,7 +246,14 @@ class RedFlagDetector:
         found: Dict[str, List[Span]] = {}
         for match_id, start, end in self._matcher_for(doc.vocab)(doc):
             found.setdefault(doc.vocab.strings[match_id], []).append((start, end))
-        breaks = {i for start, end in found.get("break", []) for i in range(start, end)}
+        # Each clause-break token, with the break phrases that cover it.
+        break_kinds: Dict[int, Set[str]] = {}
+        for key, spans in found.items():
+            if key.startswith("break:"):
+                for start, end in spans:
+                    for i in range(start, end):
+                        break_kinds.setdefault(i, set()).add(key)
+        breaks = set(break_kinds)
         pseudo = found.get("pseudo", [])
         ignored = found.get("ignore", [])
         cues = [
@@ -235,9 +267,15 @@ class RedFlagDetector:
         def discounted(span: Span) -> Set[str]:
             groups = set()
             for (side, group), (cue_start, cue_end) in cues:
-                # The tokens between the cue and the match, which must stay in one clause.
+                if group in groups:
+                    continue
+                window, across = self._cue_reach[group]
+                # The tokens between the cue and the match, which must stay in one clause
+                # (apart from the breaks the group reaches across).
                 gap = range(cue_end, span[0]) if side == "before" else range(span[1], cue_start)
-                if gap.start <= gap.stop and len(gap) <= self._window and breaks.isdisjoint(gap):
+                if gap.start > gap.stop or len(gap) > window:
+                    continue
+                if all(i not in breaks or break_kinds[i] <= across for i in gap):
                     groups.add(group)
             return groups
 

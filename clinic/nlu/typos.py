@@ -10,28 +10,31 @@ words of the red-flag rules, and a visitor in a hurry types them that way. The
 
 A token is corrected only when it is not an English word (so "chess" never
 becomes "chest" and "wee" stays "wee"), has at least ``min_length`` letters, and
-SymSpell finds exactly one lexicon word nearest to it within the allowed
-Damerau-Levenshtein distance (1 up to 5 letters, 2 from 6 letters on). Two
-equally near lexicon words ("bowl" -> "bowel" / "bowls") mean no correction.
+SymSpell finds a lexicon word nearest to it within the allowed
+Damerau-Levenshtein distance (1 up to 5 letters, 2 from 6 letters on). Among
+equally near lexicon words the commonest English word wins ("bladdr" -> "bladder",
+not the listed typo "blader"); two equally near and equally common ones mean no
+correction.
 """
 
 from __future__ import annotations
 
 import re
 from importlib import resources
-from typing import Dict, FrozenSet, Iterable, List
+from typing import Dict, Iterable, List
 
 _WORD = re.compile(r"[a-z]+")
 
 
-def english_vocabulary() -> FrozenSet[str]:
-    """symspellpy's English frequency dictionary, as a set of words."""
+def english_vocabulary() -> Dict[str, int]:
+    """symspellpy's English frequency dictionary: word -> count."""
     text = (
         resources.files("symspellpy")
         .joinpath("frequency_dictionary_en_82_765.txt")
         .read_text(encoding="utf-8")
     )
-    return frozenset(line.split(" ", 1)[0] for line in text.splitlines() if line)
+    pairs = (line.split(" ", 1) for line in text.splitlines() if line)
+    return {word: int(count) for word, count in pairs}
 
 
 def lexicon_words(phrases: Iterable[str]) -> FrozenSet[str]:
@@ -45,7 +48,7 @@ class TypoNormaliser:
     def __init__(
         self,
         lexicon: Iterable[str],
-        vocabulary: Iterable[str],
+        vocabulary: Dict[str, int],
         min_length: int = 4,
         long_word: int = 6,
     ) -> None:
@@ -57,7 +60,7 @@ class TypoNormaliser:
         self._known = frozenset(vocabulary) | frozenset(lexicon)
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word in words:
-            self._symspell.create_dictionary_entry(word, 1)
+            self._symspell.create_dictionary_entry(word, vocabulary.get(word, 0) + 1)
         self._cache: Dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
@@ -77,7 +80,9 @@ class TypoNormaliser:
 
         distance = 1 if len(word) < self._long_word else 2
         suggestions = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
-        if len(suggestions) != 1:
+        if not suggestions or (
+            len(suggestions) > 1 and suggestions[1].count == suggestions[0].count
+        ):
             return None
         return suggestions[0].term
 

@@ -52,7 +52,9 @@ SUSPECTED_ENTITY = "red_flag_suspected"
 AFFIRM, DENY = "affirm", "deny"
 
 
-def red_flag_categories(message: UserUttered | None, entity_type: str = RED_FLAG_ENTITY) -> List[str]:
+def red_flag_categories(
+    message: UserUttered | None, entity_type: str = RED_FLAG_ENTITY
+) -> List[str]:
     """The red-flag categories in a user message, in order, each once."""
     if message is None:
         return []
@@ -72,9 +74,12 @@ def bot_action_before_latest_message(tracker: DialogueStateTracker) -> str | Non
             if seen_user:
                 return None
             seen_user = True
-        elif seen_user and isinstance(event, ActionExecuted):
-            if event.action_name and event.action_name != ACTION_LISTEN_NAME:
-                return event.action_name
+        elif (
+            seen_user
+            and isinstance(event, ActionExecuted)
+            and event.action_name not in (None, ACTION_LISTEN_NAME)
+        ):
+            return event.action_name
     return None
 
 

@@ -1,0 +1,199 @@
+"""The red-flag detector's safety nets: typo correction, two-message matching and
+the learned detector (RedFlagClassifier), each through its real component."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic.nlu.red_flag_classifier import RedFlagClassifier
+from clinic.nlu.red_flag_extractor import RedFlagExtractor, rule_phrases
+from clinic.nlu.red_flag_model import misspell, read_cases, training_examples
+from clinic.nlu.red_flag_rules import load_rules
+from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
+from clinic.nlu.typos import TypoNormaliser, english_vocabulary, lexicon_words
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(read_patterns())
+
+
+@pytest.fixture(scope="module")
+def extractor() -> RedFlagExtractor:
+    return RedFlagExtractor(RedFlagExtractor.get_default_config())
+
+
+@pytest.fixture(scope="module")
+def typos() -> TypoNormaliser:
+    rules = load_rules(ROOT / "clinic" / "nlu" / "red_flags.yml")
+    return TypoNormaliser(lexicon_words(rule_phrases(rules)), english_vocabulary())
+
+
+def flags(nlp, extractor, text: str, previous: str | None = None) -> List[str]:
+    tracker = DialogueStateTracker.from_events("visitor", [ActionExecuted("action_listen")])
+    if previous is not None:
+        tracker.update(UserUttered(previous, {"name": "back_pain"}))
+    message = Message(data={TEXT: text})
+    message.set(SPACY_DOCS[TEXT], nlp(text.lower()))
+    (message,) = extractor.process([message], SpacyModel(nlp, "en_clinic"), tracker)
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag"]
+
+
+# Typos
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [
+        ("controll", "control"),
+        ("bladdr", "bladder"),
+        ("seizurs", "seizures"),
+        ("numbnness", "numbness"),
+        ("tinglling", "tingling"),
+        ("paralysd", "paralysed"),
+    ],
+)
+def test_a_misspelt_word_of_the_rules_is_put_right(typos, typo, word):
+    assert typos.correct(typo) == word
+
+
+@pytest.mark.parametrize("word", ["chess", "wee", "bowling", "needling", "physio", "leggings"])
+def test_a_real_english_word_is_never_changed_into_a_red_flag_word(typos, word):
+    assert typos.correct(word) is None
+
+
+def test_short_words_and_words_with_digits_are_left_alone(typos):
+    assert typos.correct("pee") is None
+    assert typos.correct("numb3rs") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("i cant controll my bladdr since yesterday", "cauda_equina"),
+        ("had two siezures this morning", "neuro_deficit"),
+        ("pins and neeedles in my groin", "cauda_equina"),
+    ],
+)
+def test_a_misspelt_warning_sign_is_flagged_with_the_span_of_the_text_as_typed(
+    nlp, extractor, text, category
+):
+    assert category in flags(nlp, extractor, text)
+
+
+def test_the_entity_span_points_at_the_words_as_typed(nlp, extractor):
+    text = "had two siezures this morning"
+    message = Message(data={TEXT: text})
+    message.set(SPACY_DOCS[TEXT], nlp(text))
+    (message,) = extractor.process([message], SpacyModel(nlp, "en_clinic"), None)
+    (entity,) = message.get(ENTITIES)
+    assert text[entity["start"] : entity["end"]] == "siezures"
+
+
+# Two messages
+
+
+def test_a_sign_spread_over_two_messages_is_flagged_on_the_second(nlp, extractor):
+    assert flags(nlp, extractor, "and i've had a fever since last night") == []
+    assert flags(
+        nlp, extractor, "and i've had a fever since last night", previous="my back is really bad"
+    ) == ["infection"]
+
+
+def test_a_sign_already_shown_by_the_previous_message_is_not_reported_again(nlp, extractor):
+    previous = "my back hurts and i have a fever"
+    assert flags(nlp, extractor, "what are your opening hours?", previous=previous) == []
+
+
+def test_two_ordinary_messages_together_are_still_ordinary(nlp, extractor):
+    assert flags(nlp, extractor, "can i book for friday?", previous="my back is really bad") == []
+
+
+# The learned detector
+
+
+def test_misspell_makes_keystroke_slips_in_long_words_only():
+    import random
+
+    text = "sudden crushing pressure in my chest"
+    slipped = misspell(text, random.Random(3))
+    assert slipped != text
+    assert len(slipped.split()) == len(text.split())
+    assert slipped.split()[3:5] == ["in", "my"]
+
+
+def test_training_examples_label_dialogue_openers_and_intent_examples_as_none():
+    positives = [
+        {"turns": ["my back is bad", "and now i cant pee"], "category": "cauda_equina"},
+    ]
+    texts, labels = training_examples(positives, [{"text": "no fever"}], ["hi"], typo_copies=1)
+    assert texts[0] == "my back is bad . and now i cant pee"
+    assert labels == ["cauda_equina", "cauda_equina", "none", "none", "none"]
+    assert texts[2:] == ["my back is bad", "no fever", "hi"]
+
+
+def test_the_case_files_read_both_shapes(tmp_path):
+    path = tmp_path / "cases.yml"
+    path.write_text(yaml.safe_dump(["plain string", {"text": "t", "kind": "negated"}]))
+    assert read_cases(path) == [{"text": "plain string"}, {"text": "t", "kind": "negated"}]
+    path.write_text(yaml.safe_dump([{"category": "x"}]))
+    with pytest.raises(ValueError, match="needs text: or turns:"):
+        read_cases(path)
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory) -> RedFlagClassifier:
+    """The component trained by Rasa's own train/persist/load path, on the real cases."""
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    resource = Resource("red_flag_classifier")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**RedFlagClassifier.get_default_config(), "threshold": 0.5}
+    trained = RedFlagClassifier.create(config, storage, resource, context)
+    trained.train(TrainingData([Message(data={TEXT: "what are your opening hours", "intent": "x"})]))
+    return RedFlagClassifier.load(config, storage, resource, context)
+
+
+def suspicions(classifier: RedFlagClassifier, text: str, entities=()) -> List[str]:
+    message = Message(data={TEXT: text, ENTITIES: list(entities)})
+    (message,) = classifier.process([message])
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag_suspected"]
+
+
+def test_the_loaded_classifier_suspects_a_training_positive(classifier):
+    case = read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")[0]
+    assert suspicions(classifier, case["text"]) == [case["category"]]
+
+
+def test_the_classifier_stays_quiet_on_an_ordinary_question(classifier):
+    assert suspicions(classifier, "what are your opening hours") == []
+
+
+def test_the_classifier_adds_nothing_when_the_rules_already_found_a_sign(classifier):
+    case = read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")[0]
+    rule = {"entity": "red_flag", "value": case["category"], "start": 0, "end": 1}
+    assert suspicions(classifier, case["text"], [rule]) == []
+
+
+def test_a_changed_case_file_changes_the_fingerprint(tmp_path):
+    cases = tmp_path / "positives.yml"
+    cases.write_text("- {text: chest pain, category: cardiac}\n")
+    config = {"positives": [str(cases)], "near_misses": []}
+    before = RedFlagClassifier.fingerprint_addon(config)
+    cases.write_text("- {text: crushing chest pain, category: cardiac}\n")
+    assert RedFlagClassifier.fingerprint_addon(config) != before
