@@ -63,7 +63,7 @@ def flags(nlp, extractor, text: str, previous: str | None = None) -> List[str]:
     [
         ("controll", "control"),
         ("bladdr", "bladder"),
-        ("seizurs", "seizures"),
+        ("seazure", "seizure"),
         ("numbnness", "numbness"),
         ("tinglling", "tingling"),
         ("paralysd", "paralysed"),
