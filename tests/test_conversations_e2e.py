@@ -69,6 +69,79 @@ def test_thoughts_of_self_harm_get_the_crisis_line(assistant: Assistant, clinic:
     assert any(clinic.crisis_line in m.get("text", "") for m in messages)
 
 
+def test_a_warning_sign_spread_over_two_messages_gets_urgent_care_on_the_second(
+    assistant: Assistant, clinic: ClinicProfile
+):
+    sender = new_sender()
+    first = assistant.replies(sender, "my lower back is really bad this week")
+    assert not is_urgent(first)
+    second = assistant.replies(sender, "and i've had a high temperature since last night")
+    assert is_urgent(second)
+    assert clinic.emergency_number in " ".join(m.get("text", "") for m in second)
+
+
+def test_a_misspelt_warning_sign_gets_urgent_care(assistant: Assistant):
+    assert is_urgent(assistant.replies(new_sender(), "i cant controll my bladdr since yesterday"))
+
+
+def test_a_warning_sign_in_the_middle_of_the_symptom_guide_stops_it(assistant: Assistant):
+    sender = new_sender()
+    assistant.reply_texts(sender, "my lower back has hurt for weeks")
+    assistant.reply_texts(sender, "no")  # the screening question of the guide
+    assert is_urgent(assistant.replies(sender, "oh and i also can't control my bladder now"))
+    after = " ".join(assistant.reply_texts(sender, "is dry needling safe?"))
+    assert "sterile" in after  # the guide is gone: the question is simply answered
+
+
+# The learned detector's weaker evidence. "/intent{...}" messages carry the entity
+# into the real stack as the NLU would, so these prove the policy, the responses and
+# the form over HTTP whatever the model's scores; the model itself is measured by
+# scripts/red_flag_report.py and tests/test_red_flag_detectors.py.
+SUSPECTED_CAUDA = '/back_pain{"red_flag_suspected": "cauda_equina"}'
+
+
+def test_a_suspected_warning_sign_gets_one_screening_question_and_yes_gets_urgent_care(
+    assistant: Assistant, clinic: ClinicProfile
+):
+    sender = new_sender()
+    question = assistant.replies(sender, SUSPECTED_CAUDA)
+    assert not is_urgent(question)
+    assert [b["payload"] for b in question[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert "bladder" in question[-1]["text"]
+    answer = assistant.replies(sender, "yes")
+    assert is_urgent(answer)
+    assert clinic.emergency_number in " ".join(m.get("text", "") for m in answer)
+
+
+def test_no_to_the_screening_question_reassures_and_the_chat_goes_on(assistant: Assistant):
+    sender = new_sender()
+    assistant.replies(sender, SUSPECTED_CAUDA)
+    answer = assistant.replies(sender, "no")
+    assert not is_urgent(answer)
+    assert "reassuring" in " ".join(m.get("text", "") for m in answer)
+    assert "sterile" in " ".join(assistant.reply_texts(sender, "is dry needling safe?"))
+
+
+def test_no_to_the_screening_question_in_a_booking_asks_the_booking_question_again(
+    assistant: Assistant,
+):
+    sender = new_sender()
+    assistant.reply_texts(sender, "i'd like to book an appointment")
+    assistant.reply_texts(sender, "Ann Lee")
+    assistant.replies(sender, '/inform{"red_flag_suspected": "cardiac"}')
+    answer = " ".join(assistant.reply_texts(sender, "no"))
+    assert "reassuring" in answer and "phone" in answer.lower()
+    assert "email" in " ".join(assistant.reply_texts(sender, "+1 202 555 0199")).lower()
+
+
+def test_suspected_self_harm_gets_the_crisis_line_at_once(
+    assistant: Assistant, clinic: ClinicProfile
+):
+    messages = assistant.replies(new_sender(), '/feeling_low{"red_flag_suspected": "self_harm"}')
+    assert is_urgent(messages)
+    assert any(clinic.crisis_line in m.get("text", "") for m in messages)
+
+
 def booking_rows(assistant: Assistant, sender: str) -> list[tuple]:
     if not assistant.app_db.exists():
         return []

@@ -3,6 +3,7 @@ the learned detector (RedFlagClassifier), each through its real component."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import List
 
@@ -165,7 +166,9 @@ def classifier(tmp_path_factory) -> RedFlagClassifier:
     context = ExecutionContext(GraphSchema({}), "test")
     config = {**RedFlagClassifier.get_default_config(), "threshold": 0.5}
     trained = RedFlagClassifier.create(config, storage, resource, context)
-    trained.train(TrainingData([Message(data={TEXT: "what are your opening hours", "intent": "x"})]))
+    trained.train(
+        TrainingData([Message(data={TEXT: "what are your opening hours", "intent": "x"})])
+    )
     return RedFlagClassifier.load(config, storage, resource, context)
 
 
@@ -197,3 +200,22 @@ def test_a_changed_case_file_changes_the_fingerprint(tmp_path):
     before = RedFlagClassifier.fingerprint_addon(config)
     cases.write_text("- {text: crushing chest pain, category: cardiac}\n")
     assert RedFlagClassifier.fingerprint_addon(config) != before
+
+
+# The rules travel inside the trained model
+
+
+def test_the_trained_model_keeps_its_rules_when_the_file_beside_it_changes(tmp_path, nlp):
+    rules = tmp_path / "red_flags.yml"
+    shutil.copyfile(ROOT / "clinic" / "nlu" / "red_flags.yml", rules)
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    resource = Resource("red_flag_extractor")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"patterns": str(rules)}
+    RedFlagExtractor.create(config, storage, resource, context).train(TrainingData())
+    before = RedFlagExtractor.fingerprint_addon(config)
+    rules.write_text("not: the rules\n")
+    assert RedFlagExtractor.fingerprint_addon(config) != before
+    loaded = RedFlagExtractor.load(config, storage, resource, context)
+    assert flags(nlp, loaded, "crushing chest pain") == ["cardiac"]

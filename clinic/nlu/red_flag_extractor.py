@@ -16,6 +16,11 @@ Two more things make it catch the sign however it is typed:
   fever since last night") is found by matching the previous user message and this
   one together: a category found only in the two together is reported for this one.
 
+The rules are read from ``patterns`` when the model is trained and kept inside
+the trained model (as Rasa's ``RegexEntityExtractor`` keeps its patterns), so a
+model behaves the same wherever it runs; the file's contents are part of the
+component's fingerprint, so a changed rule file means a retrained model.
+
 Config (defaults shown)::
 
     - name: clinic.nlu.red_flag_extractor.RedFlagExtractor
@@ -24,6 +29,8 @@ Config (defaults shown)::
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List
 
@@ -44,6 +51,7 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlu.red_flag_rules import RedFlagDetector, Rules, load_rules
 from clinic.nlu.typos import TypoNormaliser, english_vocabulary, lexicon_words
@@ -65,8 +73,16 @@ def rule_phrases(rules: Rules) -> List[str]:
     return phrases
 
 
+RULES_FILE = "red_flags.yml"
+
+
+def rules_path(config: Dict[str, Any]) -> Path:
+    path = Path(config.get("patterns") or RedFlagExtractor.get_default_config()["patterns"])
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True, model_from="SpacyNLP"
 )
 class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     """Reports each red-flag category found in a message as a ``red_flag`` entity."""
@@ -79,14 +95,26 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     def get_default_config() -> Dict[str, Any]:
         return {"patterns": "clinic/nlu/red_flags.yml"}
 
-    def __init__(self, config: Dict[str, Any]) -> None:
-        path = Path(config.get("patterns") or self.get_default_config()["patterns"])
-        if not path.is_absolute():
-            path = PROJECT_ROOT / path
-        rules = load_rules(path)
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        rules_file: Path | None = None,
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+    ) -> None:
+        self._rules_file = rules_file or rules_path(config)
+        self._storage = model_storage
+        self._resource = resource
+        rules = load_rules(self._rules_file)
         # The spaCy Matcher is built on the first doc's vocab, not here.
         self._detector = RedFlagDetector(rules)
         self._typos = TypoNormaliser(lexicon_words(rule_phrases(rules)), english_vocabulary())
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
+        """The rule file's contents: a changed file means a retrained model."""
+        path = rules_path(config)
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
     @classmethod
     def create(
@@ -96,7 +124,28 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RedFlagExtractor:
-        return cls(config)
+        return cls(config, None, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Keeps the rule file inside the trained model."""
+        if self._storage is None or self._resource is None:
+            raise ValueError("RedFlagExtractor.train needs the model storage it was created with")
+        with self._storage.write_to(self._resource) as directory:
+            shutil.copyfile(self._rules_file, directory / RULES_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RedFlagExtractor:
+        with model_storage.read_from(resource) as directory:
+            # The rules are small: parse them while the model's directory exists.
+            return cls(config, directory / RULES_FILE, model_storage, resource)
 
     def normalised(self, doc: Doc, nlp: Language | None) -> Doc:
         """``doc``, parsed again with its misspelt red-flag words put right."""
