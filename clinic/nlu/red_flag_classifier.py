@@ -18,7 +18,7 @@ Config (defaults shown)::
     - name: clinic.nlu.red_flag_classifier.RedFlagClassifier
       positives: [data/red_flags/seed_positives.yml, data/red_flags/dev_positives.yml]
       near_misses: [data/red_flags/seed_near_misses.yml, data/red_flags/dev_near_misses.yml]
-      threshold: 0.5
+      threshold: 0.6
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
                 "data/red_flags/seed_near_misses.yml",
                 "data/red_flags/dev_near_misses.yml",
             ],
-            "threshold": 0.5,
+            "threshold": 0.6,
         }
 
     @classmethod

@@ -71,7 +71,7 @@ def training_examples(
     positives: Iterable[Case],
     near_misses: Iterable[Case],
     other_texts: Iterable[str],
-    typo_copies: int = 2,
+    typo_copies: int = 4,
     seed: int = 7,
 ) -> Tuple[List[str], List[str]]:
     """Texts and labels: positives (each with misspelt copies), near-misses and the
@@ -101,7 +101,7 @@ def training_examples(
 class RedFlagModel:
     """Category probabilities for a message; ``suspect`` applies the threshold."""
 
-    def __init__(self, c: float = 10.0) -> None:
+    def __init__(self, c: float = 30.0) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
@@ -110,7 +110,9 @@ class RedFlagModel:
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
         )
-        classifier = LogisticRegression(C=c, class_weight="balanced", solver="liblinear")
+        # No class weighting: "balanced" raised recall a little and false alarms much
+        # more (5-fold on the development cases: 0.79 / 4.2% against 0.75 / 1.6% at 0.6).
+        classifier = LogisticRegression(C=c, solver="liblinear")
         self.pipeline = make_pipeline(features, classifier)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> RedFlagModel:
