@@ -126,8 +126,9 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     ) -> RedFlagExtractor:
         return cls(config, None, model_storage, resource)
 
-    def train(self, training_data: TrainingData) -> Resource:
-        """Keeps the rule file inside the trained model."""
+    def train(self, training_data: TrainingData, model: SpacyModel | None = None) -> Resource:
+        """Keeps the rule file inside the trained model (``model``: the graph passes the
+        spaCy pipeline to every component it serves; the rules do not need it)."""
         if self._storage is None or self._resource is None:
             raise ValueError("RedFlagExtractor.train needs the model storage it was created with")
         with self._storage.write_to(self._resource) as directory:
