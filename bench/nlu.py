@@ -42,6 +42,8 @@ def normalise(text: str) -> str:
 def examples(path: Path) -> List[Tuple[str, str]]:
     """``(text, intent)`` pairs of a Rasa YAML NLU file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):  # data/red_flags/: case lists, not NLU data
+        return []
     pairs: List[Tuple[str, str]] = []
     for block in data.get("nlu") or []:
         if "intent" not in block:
