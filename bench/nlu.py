@@ -182,17 +182,23 @@ def red_flag_component_report() -> Dict[str, Any]:
         text=True,
         check=True,
     ).stdout
-    match = re.search(r"recall (\d+)/(\d+), false positives (\d+)/(\d+)", out)
+    match = re.search(
+        r"held out: recall (\d+)/(\d+) = [\d.]+ \((\d+) urgent at once, (\d+) by screening\), "
+        r"false alarms (\d+)/(\d+)",
+        out,
+    )
     if not match:
         raise RuntimeError(f"unexpected red_flag_report output: {out[:300]}")
-    found, total, fp, near = map(int, match.groups())
+    found, total, at_once, screened, alarms, near = map(int, match.groups())
     return {
-        "recall": round(found / total, 4),
+        "holdout_recall": round(found / total, 4),
         "found": found,
+        "urgent_at_once": at_once,
+        "by_screening": screened,
         "positives": total,
-        "false_positives": fp,
+        "false_alarms": alarms,
         "near_misses": near,
-        "output": out.strip().splitlines()[0],
+        "output": [line for line in out.strip().splitlines() if line.startswith("red flags")],
     }
 
 

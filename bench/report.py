@@ -42,11 +42,11 @@ ROWS: List[Row] = [
     ),
     ("off-topic rejected (NLU intent only)", ("off_topic", "nlu", "rate"), "", "", None),
     (
-        "red-flag recall (scripts/red_flag_report.py)",
-        ("red_flags", "component", "recall"),
+        "red-flag held-out recall (scripts/red_flag_report.py)",
+        ("red_flags", "component", "holdout_recall"),
         "",
-        "1.0",
-        lambda v: v == 1.0,
+        ">= 0.98",
+        lambda v: v >= 0.98,
     ),
     ("red-flag recall through the model", ("red_flags", "model", "recall"), "", "1.0", None),
     (

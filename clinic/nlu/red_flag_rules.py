@@ -52,6 +52,7 @@ class Combination(TypedDict, total=False):
     all: List[str]  # concept names, each found (and not discounted) in the message
     within: int  # at most this many tokens apart; anywhere in the message if absent
     same_clause: bool  # and no clause break between them
+    mentioned: List[str]  # concepts that need only occur, even if a cue discounts them
 
 
 class CategoryRules(TypedDict, total=False):
@@ -108,7 +109,8 @@ def load_rules(path: Path) -> Rules:
             if group not in rules["cues"]:
                 raise ValueError(f"{path}: category {name} uses unknown cue group {group}")
         for combination in category.get("combinations", []):
-            unknown = set(combination["all"]) - set(rules["concepts"])
+            named = set(combination["all"]) | set(combination.get("mentioned", []))
+            unknown = named - set(rules["concepts"])
             if unknown:
                 raise ValueError(f"{path}: category {name} uses unknown concepts {unknown}")
     return rules
@@ -291,6 +293,8 @@ class RedFlagDetector:
             cue_groups = set(spec.get("cues", self._default_cues))
             candidates = evidence(f"category:{category}", cue_groups)[:1]
             for combination in spec.get("combinations", []):
+                if not all(found.get(f"concept:{name}") for name in combination.get("mentioned", [])):
+                    continue
                 spans = [evidence(f"concept:{name}", cue_groups) for name in combination["all"]]
                 joined = _combine(
                     spans,
