@@ -148,3 +148,10 @@ def test_clinc_file_has_no_small_talk_meta_or_validation_queries():
     assert not set(texts) & chit_chat
     assert not set(texts) & held_out
     assert set(texts) <= allowed
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t"])
+def test_a_message_without_words_gets_no_intent_with_confidence_zero(text, storage):
+    (message,) = trained(storage, {}).process([Message(data={TEXT: text})])
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0}
+    assert message.get(INTENT_RANKING_KEY) == []

@@ -155,7 +155,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._pipeline is None:
             return messages
-        texted = [m for m in messages if m.get(TEXT)]
+        texted = [m for m in messages if (m.get(TEXT) or "").strip()]
+        for message in messages:
+            if message not in texted:
+                # No words: no intent, confidence 0, as Rasa's own classifiers leave it
+                # (FallbackClassifier then answers with nlu_fallback).
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, True)
+                message.set(INTENT_RANKING_KEY, [], True)
         if not texted:
             return messages
         probabilities = self._pipeline.predict_proba([m.get(TEXT).lower() for m in texted])
