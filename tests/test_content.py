@@ -65,7 +65,14 @@ REQUIRED_RESPONSES = (
 )
 # The intros of the symptom guide and the forms are followed at once by their first question.
 RESPONSES_WITHOUT_BUTTONS = frozenset(
-    {"utter_goodbye", "utter_symptom_ack", "utter_book_appointment", "utter_callback_intro"}
+    {
+        "utter_goodbye",
+        "utter_symptom_ack",
+        "utter_book_appointment",
+        "utter_callback_intro",
+        # said after "no" to a screening question; in a form the form's question follows
+        "utter_red_flag_screen_clear",
+    }
 )
 
 SHINGLE_WORDS = 8

@@ -205,7 +205,7 @@ def real_conversations(assistant: Assistant) -> RealConversations:
     plain, red, unsure, booking = (f"staff-{k}-{tag}" for k in ("plain", "red", "unsure", "book"))
     _run(assistant, plain, ["is dry needling safe?", "will i be sore afterwards?"])
     _run(assistant, red, ["hello", "i have crushing chest pain spreading to my left arm"])
-    _run(assistant, unsure, ["blorp fizzle wug zonk", "qwv prx ttt"])
+    _run(assistant, unsure, ["blorp fizzle wug zonk", "qqqq wwww"])
     _run(assistant, booking, booking_messages("next thursday at 11am"))  # no other test's slot
     return RealConversations(
         tracker_db=assistant.tracker_db,

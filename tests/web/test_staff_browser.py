@@ -84,7 +84,7 @@ def test_a_shift_in_the_console(
     assert story["stories"][0]["steps"][0]["intent"] == "greet"
 
     page.get_by_role("link", name="Inbox").click()
-    expect(page.get_by_text("qwv prx ttt")).to_be_visible()
+    expect(page.get_by_text("qqqq wwww")).to_be_visible()
     accessible(page, "inbox")
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("cell", name="mark_reviewed").first).to_be_visible()

@@ -180,18 +180,18 @@ def test_the_console_never_writes_to_the_tracker_store(
 
 def test_the_inbox_and_its_nlu_export(console: TestClient, real_conversations: RealConversations):
     page = console.get("/staff/inbox").text
-    assert "qwv prx ttt" in page  # nlu_fallback
+    assert "qqqq wwww" in page  # nlu_fallback
     assert "blorp fizzle wug zonk" not in page  # out_of_scope, confidently
     assert "is dry needling safe?" not in page
     export = console.get("/staff/inbox/nlu.yml")
     assert export.headers["content-disposition"].startswith("attachment")
     document = yaml.safe_load(export.text)
     examples = "".join(item["examples"] for item in document["nlu"])
-    assert "- qwv prx ttt\n" in examples
+    assert "- qqqq wwww\n" in examples
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
     data = RasaYAMLReader().reads(export.text)
-    assert "qwv prx ttt" in {m.get("text") for m in data.training_examples}
+    assert "qqqq wwww" in {m.get("text") for m in data.training_examples}
 
 
 def test_the_test_story_export_is_valid_and_has_no_personal_data(
