@@ -1,7 +1,7 @@
 """Prints how the two red-flag detectors do on the case files, and fails below the bar.
 
 Usage: red_flag_report.py [-v] [--min-holdout-recall R] [--max-holdout-false-alarms F]
-                          [--cv K]
+                          [--min-holdout-self-harm-recall S] [--cv K]
 
 Three case sets (see ``data/red_flags/`` and ``tests/red_flags/``):
 
@@ -175,6 +175,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--holdout-misses", action="store_true", help="list held-out misses too")
     parser.add_argument("--min-holdout-recall", type=float, default=0.0)
     parser.add_argument("--max-holdout-false-alarms", type=float, default=1.0)
+    parser.add_argument("--min-holdout-self-harm-recall", type=float, default=0.0)
     parser.add_argument("--cv", type=int, default=0, help="K-fold threshold table on development")
     args = parser.parse_args(argv)
 
@@ -221,8 +222,8 @@ def main(argv: List[str] | None = None) -> int:
         failed.append(f"held-out recall {recall:.3f} < {args.min_holdout_recall}")
     if false_alarm > args.max_holdout_false_alarms:
         failed.append(f"held-out false alarms {false_alarm:.3f} > {args.max_holdout_false_alarms}")
-    if args.min_holdout_recall and self_harm and sum(self_harm) < len(self_harm):
-        failed.append("held-out self-harm recall below 1.0")
+    if self_harm and sum(self_harm) / len(self_harm) < args.min_holdout_self_harm_recall:
+        failed.append(f"held-out self-harm recall below {args.min_holdout_self_harm_recall}")
     for line in failed:
         print(f"FAILED: {line}")
     return 1 if failed else 0

@@ -74,7 +74,9 @@ def build_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngrams), sublinear_tf=True),
     )
     extra = {"max_iter": 1000} if solver != "liblinear" else {}
-    classifier = LogisticRegression(C=c, class_weight="balanced", solver=solver, **extra)
+    classifier = LogisticRegression(
+        C=c, class_weight="balanced", solver=solver, random_state=0, **extra
+    )
     return make_pipeline(features, classifier)
 
 

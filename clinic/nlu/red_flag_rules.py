@@ -293,7 +293,8 @@ class RedFlagDetector:
             cue_groups = set(spec.get("cues", self._default_cues))
             candidates = evidence(f"category:{category}", cue_groups)[:1]
             for combination in spec.get("combinations", []):
-                if not all(found.get(f"concept:{name}") for name in combination.get("mentioned", [])):
+                mentioned = combination.get("mentioned", [])
+                if not all(found.get(f"concept:{name}") for name in mentioned):
                     continue
                 spans = [evidence(f"concept:{name}", cue_groups) for name in combination["all"]]
                 joined = _combine(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
-from typing import Dict, Iterable, List
+from typing import Dict, FrozenSet, Iterable, List
 
 _WORD = re.compile(r"[a-z]+")
 
