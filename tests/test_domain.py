@@ -9,6 +9,7 @@ import yaml
 
 from clinic.booking.reasons import Reason
 from clinic.policies.red_flag_policy import RedFlagPolicy
+from tests.test_red_flags import CONTRACT_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_INTENTS = set(
@@ -38,16 +39,7 @@ SENT_BY_RASA = {
 } | {
     # one screening question per category but self-harm (which gets the crisis reply)
     _RED_FLAG["screen_prefix"] + category
-    for category in (
-        "cauda_equina",
-        "thunderclap_headache",
-        "neuro_deficit",
-        "cervical_artery",
-        "trauma",
-        "infection",
-        "cancer",
-        "cardiac",
-    )
+    for category in CONTRACT_CATEGORIES - set(_RED_FLAG["self_harm_categories"])
 }
 
 
