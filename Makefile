@@ -91,12 +91,12 @@ test-stories: train ## dialogue test stories, failing on any wrong prediction
 test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection (fail below 0.94 / 0.97)
 	$(PY) scripts/check_nlu.py --min-accuracy 0.94 --min-rejection 0.97
 
-# The held-out bar is what round 3 measured (recall 0.948, false alarms 5.5%, self-harm
-# 25/30) less a margin: it stops a regression. The goal (0.98, 2%, self-harm 1.0) is not
+# The held-out bar is what round 4 measured (recall 0.972, false alarms 5.9%, self-harm
+# 38/40) less a margin: it stops a regression. The goal (0.98, 2%, self-harm 1.0) is not
 # reached yet; see the README's warning-sign section.
-RED_FLAG_MIN_RECALL ?= 0.93
+RED_FLAG_MIN_RECALL ?= 0.96
 RED_FLAG_MAX_FALSE_ALARMS ?= 0.07
-RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.8
+RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.9
 test-red-flags: spacy ## red-flag recall and false alarms: seed, development and held-out cases (fails below the held-out bar)
 	$(PY) scripts/red_flag_report.py --min-holdout-recall $(RED_FLAG_MIN_RECALL) \
 	  --max-holdout-false-alarms $(RED_FLAG_MAX_FALSE_ALARMS) \

@@ -17,13 +17,14 @@ trained here exactly as ``rasa train`` trains it (seed and development cases plu
 the NLU data's intent examples), with the threshold from ``config.yml``.
 
 ``--cv K`` instead prints K-fold cross-validated recall and false alarms on the
-development set for a range of thresholds: how the threshold in ``config.yml`` is
-chosen, without the held-out part.
+development set for a range of thresholds and self-harm thresholds: how the two
+thresholds in ``config.yml`` are chosen, without the held-out part.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 from collections import Counter
@@ -45,6 +46,14 @@ def classifier_config() -> Dict:
         if component["name"].endswith("RedFlagClassifier"):
             return component
     raise SystemExit("config.yml has no RedFlagClassifier")
+
+
+def self_harm_bar() -> float:
+    """The learned detector's self-harm threshold in ``config.yml`` (its default if unset)."""
+    from clinic.nlu.red_flag_classifier import RedFlagClassifier
+
+    config = {**RedFlagClassifier.get_default_config(), **classifier_config()}
+    return float(config["self_harm_threshold"])
 
 
 def intent_examples() -> List[str]:
@@ -89,8 +98,11 @@ def verdicts(
     scores: List[Dict[str, float]],
     cases: List[dict],
     threshold: float,
+    self_harm_threshold: float | None = None,
 ) -> List[Tuple[str, str]]:
     """Per case: ("rules" | "learned" | "none", the category found or suspected)."""
+    from clinic.nlu.red_flag_model import choose
+
     out = []
     for case, score in zip(cases, scores, strict=True):
         found = rules(case)
@@ -98,8 +110,8 @@ def verdicts(
             want = case.get("category")
             out.append(("rules", want if want in found else found[0]))
             continue
-        category, p = max(score.items(), key=lambda item: item[1])
-        out.append(("learned", category) if p >= threshold else ("none", ""))
+        suspected = choose(score, threshold, self_harm_threshold)
+        out.append(("learned", suspected[0]) if suspected else ("none", ""))
     return out
 
 
@@ -158,13 +170,20 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
         for i, f in enumerate(neg_fold):
             if f == k:
                 neg_scores[i] = model.scores([last_message(dev_neg[i])])[0]
-    for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+    found = {id(case): detectors.rules(case) for case in dev_pos + dev_neg}
+
+    def rules(case: dict) -> List[str]:
+        return found[id(case)]
+
+    for threshold, self_harm_threshold in itertools.product(
+        (0.3, 0.4, 0.5, 0.6, 0.7), (None, 0.4, 0.3, 0.2)
+    ):
         report(
-            f"development {folds}-fold, threshold {threshold}",
+            f"development {folds}-fold, threshold {threshold}, self-harm {self_harm_threshold}",
             dev_pos,
             dev_neg,
-            verdicts(detectors.rules, pos_scores, dev_pos, threshold),
-            verdicts(detectors.rules, neg_scores, dev_neg, threshold),
+            verdicts(rules, pos_scores, dev_pos, threshold, self_harm_threshold),
+            verdicts(rules, neg_scores, dev_neg, threshold, self_harm_threshold),
             verbose=False,
         )
 
@@ -193,6 +212,7 @@ def main(argv: List[str] | None = None) -> int:
         return 0
 
     threshold = float(classifier_config()["threshold"])
+    self_harm_threshold = self_harm_bar()
     seed_missed = [c for c in seed_pos if c["category"] not in detectors.rules(c)]
     seed_false = [c for c in seed_neg if detectors.rules(c)]
     seed_caught = len(seed_pos) - len(seed_missed)
@@ -207,10 +227,18 @@ def main(argv: List[str] | None = None) -> int:
         ("held out", hold_pos, hold_neg),
     ):
         pos_v = verdicts(
-            detectors.rules, model.scores([last_message(c) for c in pos]), pos, threshold
+            detectors.rules,
+            model.scores([last_message(c) for c in pos]),
+            pos,
+            threshold,
+            self_harm_threshold,
         )
         neg_v = verdicts(
-            detectors.rules, model.scores([last_message(c) for c in neg]), neg, threshold
+            detectors.rules,
+            model.scores([last_message(c) for c in neg]),
+            neg,
+            threshold,
+            self_harm_threshold,
         )
         verbose = args.verbose and (name == "development" or args.holdout_misses)
         results[name] = report(name, pos, neg, pos_v, neg_v, verbose)

@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlu.red_flag_classifier import RedFlagClassifier
 from clinic.nlu.red_flag_extractor import RedFlagExtractor, rule_phrases
-from clinic.nlu.red_flag_model import misspell, read_cases, training_examples
+from clinic.nlu.red_flag_model import choose, misspell, read_cases, training_examples
 from clinic.nlu.red_flag_rules import load_rules
 from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
 from clinic.nlu.typos import TypoNormaliser, english_vocabulary, lexicon_words
@@ -147,6 +147,18 @@ def test_training_examples_label_dialogue_openers_and_intent_examples_as_none():
     assert texts[0] == "my back is bad . and now i cant pee"
     assert labels == ["cauda_equina", "cauda_equina", "none", "none", "none"]
     assert texts[2:] == ["my back is bad", "no fever", "hi"]
+
+
+def test_self_harm_is_suspected_below_the_main_threshold_from_its_own_lower_bar():
+    scores = {"self_harm": 0.35, "cardiac": 0.1}
+    assert choose(scores, 0.6, None) is None
+    assert choose(scores, 0.6, 0.3) == ("self_harm", 0.35)
+    assert choose(scores, 0.6, 0.4) is None
+
+
+def test_a_category_over_the_main_threshold_wins_over_the_self_harm_bar():
+    assert choose({"self_harm": 0.3, "cardiac": 0.65}, 0.6, 0.2) == ("cardiac", 0.65)
+    assert choose({"self_harm": 0.1, "cardiac": 0.5}, 0.6, 0.2) is None
 
 
 def test_the_case_files_read_both_shapes(tmp_path):

@@ -19,6 +19,7 @@ Config (defaults shown)::
       positives: [data/red_flags/seed_positives.yml, data/red_flags/dev_positives.yml]
       near_misses: [data/red_flags/seed_near_misses.yml, data/red_flags/dev_near_misses.yml]
       threshold: 0.6
+      self_harm_threshold: 0.4   # self-harm suspected from this probability on
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
                 "data/red_flags/dev_near_misses.yml",
             ],
             "threshold": 0.6,
+            "self_harm_threshold": 0.4,
         }
 
     @classmethod
@@ -138,7 +140,11 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
             text: str | None = message.get(TEXT)
             if not text or any(e.get("entity") == "red_flag" for e in message.get(ENTITIES, [])):
                 continue
-            suspected = self._model.suspect(text, float(self._config["threshold"]))
+            suspected = self._model.suspect(
+                text,
+                float(self._config["threshold"]),
+                float(self._config["self_harm_threshold"]),
+            )
             if suspected is None:
                 continue
             category, confidence = suspected

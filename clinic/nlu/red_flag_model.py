@@ -20,6 +20,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple, TypedDict
 import yaml
 
 NONE = "none"
+SELF_HARM = "self_harm"
 
 
 class Case(TypedDict, total=False):
@@ -128,8 +129,24 @@ class RedFlagModel:
             for row in rows
         ]
 
-    def suspect(self, text: str, threshold: float) -> Tuple[str, float] | None:
-        """The likeliest category and its probability when it reaches ``threshold``."""
+    def suspect(
+        self, text: str, threshold: float, self_harm_threshold: float | None = None
+    ) -> Tuple[str, float] | None:
+        """The likeliest category and its probability when it reaches ``threshold``;
+        else self-harm when its probability reaches ``self_harm_threshold`` (a lower
+        bar: the crisis line is offered on weaker evidence than a screening question)."""
         (scores,) = self.scores([text])
-        category, score = max(scores.items(), key=lambda item: item[1])
-        return (category, score) if score >= threshold else None
+        return choose(scores, threshold, self_harm_threshold)
+
+
+def choose(
+    scores: Dict[str, float], threshold: float, self_harm_threshold: float | None = None
+) -> Tuple[str, float] | None:
+    """The category ``suspect`` reports for these probabilities, or None."""
+    category, score = max(scores.items(), key=lambda item: item[1])
+    if score >= threshold:
+        return category, score
+    self_harm = scores.get(SELF_HARM, 0.0)
+    if self_harm_threshold is not None and self_harm >= self_harm_threshold:
+        return SELF_HARM, self_harm
+    return None
