@@ -304,3 +304,12 @@ def test_the_report_prefers_the_rules_verdict_and_applies_the_threshold():
     scores = [{"cardiac": 0.9}, {"cardiac": 0.6, "trauma": 0.1}, {"cardiac": 0.4}]
     verdicts = report.verdicts(lambda case: rules[case["text"]], scores, cases, 0.5)
     assert verdicts == [("rules", "cardiac"), ("learned", "cardiac"), ("none", "")]
+
+
+def test_the_report_applies_the_lower_self_harm_bar_as_the_component_does():
+    report = load_report()
+    cases = [{"text": "a"}, {"text": "b"}]
+    scores = [{"self_harm": 0.45, "cardiac": 0.1}, {"self_harm": 0.35, "cardiac": 0.1}]
+    verdicts = report.verdicts(lambda case: [], scores, cases, 0.5, 0.4)
+    assert verdicts == [("learned", "self_harm"), ("none", "")]
+    assert report.verdicts(lambda case: [], scores, cases, 0.5) == [("none", ""), ("none", "")]
