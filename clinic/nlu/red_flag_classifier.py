@@ -44,6 +44,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.nlu import red_flag_model
 from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,8 +74,10 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
-        """The case files' contents: a changed file means a retrained model."""
-        digest = hashlib.sha256()
+        """The case files' contents and ``red_flag_model.py``: a change to either means a
+        retrained model. (Rasa's fingerprint has only this class's own source, so without
+        the model module it would restore a model trained by the old code from its cache.)"""
+        digest = hashlib.sha256(Path(red_flag_model.__file__).read_bytes())
         for path in _paths(config, "positives") + _paths(config, "near_misses"):
             digest.update(path.read_bytes() if path.exists() else b"missing")
         return digest.hexdigest()
