@@ -4,7 +4,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := $(VENV)/bin/rasa
+# `rasa` without JAX in memory (80 MB that TensorFlow imports and Rasa never uses):
+# clinic/rasa_main.py
+RASA := $(PY) -m clinic.rasa_main
 UV_VERSION := 0.13.8
 SPACY_PIPELINE := build/en_clinic
 

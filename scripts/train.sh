@@ -19,7 +19,7 @@ if [ -n "$newest" ] && [ -z "$(find data domain.yml config.yml clinic/nlu -type 
   exit 0
 fi
 start=$(date +%s%N)
-.venv/bin/rasa train --skip-validation --augmentation 0 \
+.venv/bin/python -m clinic.rasa_main train --skip-validation --augmentation 0 \
   --fixed-model-name "clinic-$(date +%Y%m%d-%H%M%S)" --out models
 end=$(date +%s%N)
 ms=$(( (end - start) / 1000000 ))
