@@ -57,6 +57,17 @@ def _paths(config: Dict[str, Any], key: str) -> List[Path]:
     return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
 
 
+def _without_stop_words(model: RedFlagModel | None) -> RedFlagModel | None:
+    """``model`` without its TF-IDF vectorizers' ``stop_words_`` (the n-grams ``min_df``
+    dropped: 21,740 strings, 3 MB in the Rasa server). scikit-learn keeps them for
+    introspection only and documents that they can be set to None before pickling."""
+    if model is not None:
+        for part in model.pipeline.get_params(deep=True).values():
+            if hasattr(part, "stop_words_"):
+                part.stop_words_ = None
+    return model
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
     """Marks messages the rules let through but the learned model suspects."""
@@ -113,7 +124,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         ]
         others = [example.get(TEXT) for example in training_data.intent_examples]
         texts, labels = training_examples(positives, near_misses, others)
-        self._model = RedFlagModel().fit(texts, labels)
+        self._model = _without_stop_words(RedFlagModel().fit(texts, labels))
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -132,7 +143,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
                 model = joblib.load(directory / MODEL_FILE)
         except ValueError:
             model = None  # not trained yet (e.g. a core-only model)
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, _without_stop_words(model))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
