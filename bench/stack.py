@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from tests.servers import ROOT, VENV_BIN, _wait_until_up, free_port
+from tests.servers import ROOT, _wait_until_up, free_port
 
 
 @dataclass
@@ -109,7 +109,9 @@ def start_actions(workdir: Path, port: int, env: Dict[str, str]) -> Server:
 def start_rasa(workdir: Path, model: Path, endpoints: Path, env: Dict[str, str]) -> Server:
     port = free_port()
     cmd = [
-        str(VENV_BIN / "rasa"),
+        sys.executable,
+        "-m",
+        "clinic.rasa_main",  # `rasa` as scripts/run.sh starts it: without JAX in memory
         "run",
         "--interface",
         "127.0.0.1",

@@ -22,12 +22,13 @@ stop() {
 }
 trap stop EXIT INT TERM
 
+# clinic.rasa_main is `rasa` without JAX in memory (see that module).
 # logging.yml: no visitor data in the logs (rasa_sdk spells its option --logging-config_file;
 # PYTHONPATH lets Rasa import clinic.logs before it adds the project to its path)
 SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" \
   --logging-config_file logging.yml &
 pids+=($!)
-PYTHONPATH=. .venv/bin/rasa run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
+PYTHONPATH=. .venv/bin/python -m clinic.rasa_main run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
   --credentials credentials.yml --endpoints endpoints.yml --logging-config-file logging.yml &
 pids+=($!)
 .venv/bin/python -m clinic.web &

@@ -100,7 +100,9 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
     )
     rasa = subprocess.Popen(
         [
-            str(VENV_BIN / "rasa"),
+            sys.executable,
+            "-m",
+            "clinic.rasa_main",  # `rasa` as scripts/run.sh starts it: without JAX in memory
             "run",
             "--interface",
             "127.0.0.1",

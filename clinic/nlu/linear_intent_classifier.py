@@ -32,7 +32,9 @@ Config (defaults shown)::
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 import joblib
@@ -98,6 +100,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def required_packages() -> List[str]:
         return ["sklearn", "joblib"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
+        """This module's source: Rasa's fingerprint has only the class's own source, so a
+        change to ``build_pipeline`` would otherwise restore the old model from its cache."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
     def __init__(
         self,

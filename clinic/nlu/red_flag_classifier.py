@@ -45,6 +45,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.nlu import red_flag_model
 from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +56,17 @@ MODEL_FILE = "red_flag_model.joblib"
 def _paths(config: Dict[str, Any], key: str) -> List[Path]:
     paths = [Path(path) for path in config.get(key) or []]
     return [path if path.is_absolute() else PROJECT_ROOT / path for path in paths]
+
+
+def _without_stop_words(model: RedFlagModel | None) -> RedFlagModel | None:
+    """``model`` without its TF-IDF vectorizers' ``stop_words_`` (the n-grams ``min_df``
+    dropped: 21,740 strings, 3 MB in the Rasa server). scikit-learn keeps them for
+    introspection only and documents that they can be set to None before pickling."""
+    if model is not None:
+        for part in model.pipeline.get_params(deep=True).values():
+            if hasattr(part, "stop_words_"):
+                part.stop_words_ = None
+    return model
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -75,8 +87,10 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
-        """The case files' contents: a changed file means a retrained model."""
-        digest = hashlib.sha256()
+        """The case files' contents and ``red_flag_model.py``: a change to either means a
+        retrained model. (Rasa's fingerprint has only this class's own source, so without
+        the model module it would restore a model trained by the old code from its cache.)"""
+        digest = hashlib.sha256(Path(red_flag_model.__file__).read_bytes())
         for path in _paths(config, "positives") + _paths(config, "near_misses"):
             digest.update(path.read_bytes() if path.exists() else b"missing")
         return digest.hexdigest()
@@ -112,7 +126,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         ]
         others = [example.get(TEXT) for example in training_data.intent_examples]
         texts, labels = training_examples(positives, near_misses, others)
-        self._model = RedFlagModel().fit(texts, labels)
+        self._model = _without_stop_words(RedFlagModel().fit(texts, labels))
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -131,7 +145,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
                 model = joblib.load(directory / MODEL_FILE)
         except ValueError:
             model = None  # not trained yet (e.g. a core-only model)
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, _without_stop_words(model))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
