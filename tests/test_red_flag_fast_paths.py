@@ -1,5 +1,6 @@
 """The red-flag rules' fast paths find exactly what the plain ones find: the indexed
-matcher against one spaCy Matcher holding every pattern, and find's early stop."""
+matcher against one spaCy Matcher holding every pattern, find's early stop, and the
+cache of the previous message's analysis."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import List
 import pytest
 from spacy.matcher import Matcher
 
+from clinic.nlu import red_flag_extractor
+from clinic.nlu.red_flag_extractor import RedFlagExtractor
 from clinic.nlu.red_flag_model import read_cases
 from clinic.nlu.red_flag_rules import IndexedMatcher, RedFlagDetector, load_rules
 from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
@@ -122,3 +125,70 @@ def test_a_combination_without_concepts_turns_the_early_stop_off():
     category = next(iter(rules["categories"].values()))
     category["combinations"] = [{"all": []}]
     assert not RedFlagDetector(rules)._early_exit
+
+
+# The previous message's cache
+
+
+class CountingNLP:
+    """The pipeline, with every text it is asked to parse written down."""
+
+    def __init__(self, nlp) -> None:
+        self.nlp = nlp
+        self.vocab = nlp.vocab
+        self.texts: List[str] = []
+
+    def __call__(self, text: str):
+        self.texts.append(text)
+        return self.nlp(text)
+
+
+def values(found) -> List[str]:
+    return [entity["value"] for entity in found]
+
+
+def test_the_message_before_is_not_parsed_again_and_gives_what_a_fresh_parse_gives(nlp):
+    first, second = "My back is really BAD", "and i've had a fever since last night"
+    counting = CountingNLP(nlp)
+    extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    extractor.entities(counting(first.lower()), counting)
+    counting.texts.clear()
+    found = extractor.entities(counting(second), counting, previous=first)
+    assert first.lower() not in counting.texts  # taken from the cache
+    assert values(found) == ["infection"]
+    fresh = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    assert found == fresh.entities(nlp(second), nlp, previous=first)
+
+
+def test_a_previous_message_not_seen_before_is_parsed_and_remembered(nlp):
+    counting = CountingNLP(nlp)
+    extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    found = extractor.entities(nlp("and a fever since last night"), counting, "my back is bad")
+    assert counting.texts[0] == "my back is bad"
+    assert values(found) == ["infection"]
+    counting.texts.clear()
+    extractor.entities(nlp("and a fever since last night"), counting, "my back is bad")
+    assert "my back is bad" not in counting.texts
+
+
+def test_the_cache_keeps_the_newest_messages_only(nlp, monkeypatch):
+    monkeypatch.setattr(red_flag_extractor, "PREVIOUS_CACHE_SIZE", 2)
+    extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    for text in ["one", "two", "three", "two"]:
+        extractor.entities(nlp(text), nlp)
+    assert list(extractor._previous_cache) == ["three", "two"]
+
+
+def test_another_pipeline_empties_the_cache(nlp):
+    extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    extractor.entities(nlp("one"), nlp)
+    other = build_pipeline(read_patterns())
+    extractor.entities(other("two"), other)
+    assert list(extractor._previous_cache) == ["two"]
+
+
+def test_a_message_not_lower_cased_or_from_another_vocab_is_not_remembered(nlp):
+    extractor = RedFlagExtractor(RedFlagExtractor.get_default_config())
+    extractor.entities(nlp("Chest Pain"), nlp)
+    extractor.entities(build_pipeline(read_patterns())("chest pain"), nlp)
+    assert extractor._previous_cache == {}
