@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
+from clinic.nlu import linear_text_model
 from clinic.nlu.linear_intent_classifier import build_pipeline
 from clinic.nlu.linear_text_model import LinearTextModel, predict_proba
 from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
@@ -135,3 +136,15 @@ def test_the_red_flag_model_pickles_without_its_fast_copy_and_scores_the_same(re
     loaded = pickle.loads(pickle.dumps(red_flag_model))
     assert "_fast" not in loaded.__dict__
     assert loaded.scores([text]) == before
+
+
+def test_char_ngram_columns_are_counted_per_word_as_the_analyzer_makes_them(
+    intent_pipeline, monkeypatch
+):
+    monkeypatch.setattr(linear_text_model, "WORD_CACHE_SIZE", 3)
+    for _, vectorizer in intent_pipeline.steps[0][1].transformer_list:
+        columns = linear_text_model._columns_of(vectorizer)
+        vocabulary, analyze = vectorizer.vocabulary_, vectorizer.build_analyzer()
+        for text in ODD_TEXTS + ["pain pain in my neck pain", "Neck  PAIN\tagain"]:
+            expected = sorted(vocabulary[f] for f in analyze(text) if f in vocabulary)
+            assert sorted(columns(text)) == expected, text

@@ -48,8 +48,7 @@ class LinearTextModel:
         union, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
         self._vectorizers = [
             _Vectorizer(
-                analyze=vectorizer.build_analyzer(),
-                vocabulary=vectorizer.vocabulary_,
+                columns=_columns_of(vectorizer),
                 idf=vectorizer._tfidf._idf_diag.diagonal(),
                 sublinear_tf=bool(vectorizer._tfidf.sublinear_tf),
                 width=len(vectorizer.vocabulary_),
@@ -138,8 +137,7 @@ class LinearTextModel:
 
 
 class _Vectorizer(NamedTuple):
-    analyze: Callable[[str], List[str]]
-    vocabulary: Dict[str, int]
+    columns: Callable[[str], List[int]]  # text -> column of each known feature
     idf: np.ndarray  # per column
     sublinear_tf: bool
     width: int  # number of columns
@@ -149,10 +147,8 @@ def _tfidf_row(vectorizer: _Vectorizer, text: str) -> Tuple[np.ndarray, np.ndarr
     """``TfidfVectorizer.transform([text])``: column indices and values as SciPy stores them."""
     from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
-    vocabulary = vectorizer.vocabulary
-    # Feature -> index is one-to-one: counting features counts their columns.
-    counted = Counter(vectorizer.analyze(text))
-    counter = {vocabulary[f]: n for f, n in counted.items() if f in vocabulary}
+    # Feature -> column is one-to-one: counting columns counts the features.
+    counter = Counter(vectorizer.columns(text))
     columns = sorted(counter)  # CountVectorizer: X.sort_indices()
     x = np.asarray([counter[index] for index in columns], dtype=np.float64)
     if vectorizer.sublinear_tf:
@@ -176,3 +172,38 @@ def _tfidf_row(vectorizer: _Vectorizer, text: str) -> Tuple[np.ndarray, np.ndarr
 def predict_proba(pipeline: Any, fast: LinearTextModel | None, texts: List[str]) -> np.ndarray:
     """``fast``'s probabilities when there is a fast model, else the pipeline's own."""
     return fast.predict_proba(texts) if fast is not None else pipeline.predict_proba(texts)
+
+
+WORD_CACHE_SIZE = 50_000
+
+
+def _columns_of(vectorizer: Any) -> Callable[[str], List[int]]:
+    """text -> the column of each of its features in the vocabulary, as many times as
+    the analyzer makes the feature.
+
+    ``char_wb`` n-grams never cross a word (the analyzer splits the preprocessed text
+    on whitespace and pads each word), so a text's features are its words' features:
+    each word's columns are worked out once (for the first ``WORD_CACHE_SIZE`` words)
+    with the vectorizer's own ``_char_wb_ngrams``.
+    """
+    vocabulary = vectorizer.vocabulary_
+    analyze = vectorizer.build_analyzer()
+    if vectorizer.analyzer != "char_wb" or vectorizer.preprocessor is not None:
+        return lambda text: [vocabulary[f] for f in analyze(text) if f in vocabulary]
+    decode = vectorizer.decode
+    preprocess = vectorizer.build_preprocessor()
+    ngrams = vectorizer._char_wb_ngrams
+    words: Dict[str, List[int]] = {}
+
+    def columns(text: str) -> List[int]:
+        found: List[int] = []
+        for word in preprocess(decode(text)).split():
+            known = words.get(word)
+            if known is None:
+                known = [vocabulary[f] for f in ngrams(word) if f in vocabulary]
+                if len(words) < WORD_CACHE_SIZE:
+                    words[word] = known
+            found.extend(known)
+        return found
+
+    return columns
