@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENTITY = "red_flag"
+PREVIOUS_CACHE_SIZE = 1024
 
 
 def rule_phrases(rules: Rules) -> List[str]:
@@ -109,6 +110,9 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
         # The spaCy Matcher is built on the first doc's vocab, not here.
         self._detector = RedFlagDetector(rules)
         self._typos = TypoNormaliser(lexicon_words(rule_phrases(rules)), english_vocabulary())
+        # lower-cased message -> (normalised text, categories alone); see ``_previous``
+        self._previous_cache: Dict[str, Tuple[str, FrozenSet[str]]] = {}
+        self._previous_nlp: Language | None = None
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
@@ -180,14 +184,22 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
     def entities(
         self, doc: Doc, nlp: Language | None, previous: str | None = None
     ) -> List[Dict[str, Any]]:
-        """``red_flag`` entities of a message, given the user's message before it."""
-        found = self._entities(doc, nlp)
+        """``red_flag`` entities of a message, given the user's message before it.
+
+        ``doc``: ``nlp``'s doc of the message (lower-cased, as ``SpacyNLP`` makes it).
+        """
+        normalised = self.normalised(doc, nlp)
+        found = self._entities(doc, normalised)
+        if nlp is not None and doc.vocab is nlp.vocab and doc.text == doc.text.lower():
+            # This message is likely the next one's previous: what ``_previous`` would
+            # work out for it is at hand (``doc`` is ``nlp``'s doc of this text).
+            categories = frozenset(entity[ENTITY_ATTRIBUTE_VALUE] for entity in found)
+            self._remember(nlp, doc.text, (normalised.text, categories))
         if previous and nlp is not None:
-            found += self._entities_over_two(previous, doc, nlp, found)
+            found += self._entities_over_two(previous, normalised, doc, nlp, found)
         return found
 
-    def _entities(self, doc: Doc, nlp: Language | None) -> List[Dict[str, Any]]:
-        normalised = self.normalised(doc, nlp)
+    def _entities(self, doc: Doc, normalised: Doc) -> List[Dict[str, Any]]:
         same_tokens = len(normalised) == len(doc)
         entities = []
         for finding in self._detector.find(normalised):
@@ -199,18 +211,49 @@ class RedFlagExtractor(GraphComponent, EntityExtractorMixin):
         return entities
 
     def _entities_over_two(
-        self, previous: str, doc: Doc, nlp: Language, found: List[Dict[str, Any]]
+        self,
+        previous: str,
+        normalised: Doc,
+        doc: Doc,
+        nlp: Language,
+        found: List[Dict[str, Any]],
     ) -> List[Dict[str, Any]]:
         """Categories shown only by the previous user message and this one together."""
-        before = self.normalised(nlp(previous.lower()), nlp)
-        alone = {finding.category for finding in self._detector.find(before)}
-        alone |= {entity[ENTITY_ATTRIBUTE_VALUE] for entity in found}
-        both = nlp(f"{before.text} . {self.normalised(doc, nlp).text}")
+        before, alone = self._previous(previous, nlp)
+        alone = alone | {entity[ENTITY_ATTRIBUTE_VALUE] for entity in found}
+        both = nlp(f"{before} . {normalised.text}")
         return [
             _entity(finding.category, 0, len(doc.text))
             for finding in self._detector.find(both)
             if finding.category not in alone
         ]
+
+    def _previous(self, previous: str, nlp: Language) -> Tuple[str, FrozenSet[str]]:
+        """The previous message's normalised text and the categories it shows alone.
+
+        Kept for the last ``PREVIOUS_CACHE_SIZE`` messages (``entities`` stores each
+        message it sees): in a conversation each message is the next one's previous,
+        so it is parsed and matched once, not once more with the message after it.
+        Both depend only on the lower-cased text and the pipeline (a different
+        pipeline empties the cache).
+        """
+        text = previous.lower()
+        cached = self._previous_cache.get(text) if self._previous_nlp is nlp else None
+        if cached is None:
+            before = self.normalised(nlp(text), nlp)
+            alone = frozenset(finding.category for finding in self._detector.find(before))
+            cached = (before.text, alone)
+        self._remember(nlp, text, cached)
+        return cached
+
+    def _remember(self, nlp: Language, text: str, analysis: Tuple[str, FrozenSet[str]]) -> None:
+        if self._previous_nlp is not nlp:
+            self._previous_cache.clear()
+            self._previous_nlp = nlp
+        self._previous_cache.pop(text, None)
+        self._previous_cache[text] = analysis  # the newest last
+        while len(self._previous_cache) > PREVIOUS_CACHE_SIZE:
+            del self._previous_cache[next(iter(self._previous_cache))]
 
 
 def _entity(category: str, start: int, end: int) -> Dict[str, Any]:

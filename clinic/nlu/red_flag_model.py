@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple, TypedDict
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, TypedDict
 
 import yaml
+
+from clinic.nlu.linear_text_model import LinearTextModel, predict_proba
 
 NONE = "none"
 SELF_HARM = "self_harm"
@@ -118,12 +120,24 @@ class RedFlagModel:
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> RedFlagModel:
         self.pipeline.fit(list(texts), list(labels))
+        self.__dict__.pop("_fast", None)
         return self
+
+    def __getstate__(self) -> Dict[str, object]:
+        # The fast copy of the fitted pipeline is made again after loading.
+        return {key: value for key, value in self.__dict__.items() if key != "_fast"}
+
+    def _predict_proba(self, texts: List[str]) -> Any:
+        """``pipeline.predict_proba``, by ``LinearTextModel`` (same numbers, a tenth of
+        the time on one message) when the pipeline is of its shape."""
+        if "_fast" not in self.__dict__:
+            self._fast = LinearTextModel.wrap(self.pipeline)
+        return predict_proba(self.pipeline, self._fast, texts)
 
     def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Per text, the probability of each warning-sign category (not "none")."""
         classes = list(self.pipeline.classes_)
-        rows = self.pipeline.predict_proba([text.lower() for text in texts])
+        rows = self._predict_proba([text.lower() for text in texts])
         return [
             {label: float(p) for label, p in zip(classes, row, strict=True) if label != NONE}
             for row in rows

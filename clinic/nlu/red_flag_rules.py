@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Set, Tuple, TypedDict
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Set, Tuple, TypedDict
 
 import yaml
 
@@ -187,6 +187,9 @@ def compile_phrase(words: str, gap_stops: List[str]) -> TokenPattern:
     return pattern
 
 
+_EVIDENCE = ("category:", "concept:")
+
+
 class RedFlagDetector:
     """Finds each red-flag category at most once per doc, in text order."""
 
@@ -226,28 +229,32 @@ class RedFlagDetector:
         for category, spec in self._categories.items():
             if spec.get("patterns"):
                 add(f"category:{category}", spec["patterns"])
-        self._matcher: Matcher | None = None
+        # Every combination names a concept in `all`, so a doc without a match of any
+        # category pattern or concept shows no category (``find`` stops early).
+        self._early_exit = all(
+            combination["all"]
+            for spec in self._categories.values()
+            for combination in spec.get("combinations", [])
+        )
+        self._matcher: IndexedMatcher | None = None
         self._vocab: Vocab | None = None
 
     @property
     def pattern_count(self) -> int:
         return sum(len(patterns) for patterns in self._patterns.values())
 
-    def _matcher_for(self, vocab: Vocab) -> Matcher:
+    def _matcher_for(self, vocab: Vocab) -> IndexedMatcher:
         if self._matcher is None or self._vocab is not vocab:
-            from spacy.matcher import Matcher
-
-            matcher = Matcher(vocab, validate=self._validate)
-            for key, patterns in self._patterns.items():
-                if patterns:
-                    matcher.add(key, patterns)
-            self._matcher, self._vocab = matcher, vocab
+            self._matcher = IndexedMatcher(vocab, self._patterns, self._validate)
+            self._vocab = vocab
         return self._matcher
 
     def find(self, doc: Doc) -> List[Finding]:
         found: Dict[str, List[Span]] = {}
-        for match_id, start, end in self._matcher_for(doc.vocab)(doc):
-            found.setdefault(doc.vocab.strings[match_id], []).append((start, end))
+        for key, start, end in self._matcher_for(doc.vocab)(doc):
+            found.setdefault(key, []).append((start, end))
+        if self._early_exit and not any(key.startswith(_EVIDENCE) for key in found):
+            return []  # no category pattern or concept matched: nothing can be found
         # Each clause-break token, with the break phrases that cover it.
         break_kinds: Dict[int, Set[str]] = {}
         for key, spans in found.items():
@@ -281,16 +288,22 @@ class RedFlagDetector:
                     groups.add(group)
             return groups
 
-        def evidence(key: str, cue_groups: Set[str]) -> List[Span]:
-            return sorted(
-                span
-                for span in found.get(key, [])
-                if not _overlaps_any(span, ignored) and not discounted(span) & cue_groups
-            )
+        known: Dict[Tuple[str, FrozenSet[str]], List[Span]] = {}
+
+        def evidence(key: str, cue_groups: FrozenSet[str]) -> List[Span]:
+            """The spans of ``key`` no cue of ``cue_groups`` discounts, sorted (worked
+            out once per doc and key: categories share concepts and cue groups)."""
+            if (key, cue_groups) not in known:
+                known[key, cue_groups] = sorted(
+                    span
+                    for span in found.get(key, [])
+                    if not _overlaps_any(span, ignored) and not discounted(span) & cue_groups
+                )
+            return known[key, cue_groups]
 
         findings = []
         for category, spec in self._categories.items():
-            cue_groups = set(spec.get("cues", self._default_cues))
+            cue_groups = frozenset(spec.get("cues", self._default_cues))
             candidates = evidence(f"category:{category}", cue_groups)[:1]
             for combination in spec.get("combinations", []):
                 mentioned = combination.get("mentioned", [])
@@ -308,6 +321,119 @@ class RedFlagDetector:
                 start, end = min(candidates)
                 findings.append(Finding(category, start, end))
         return sorted(findings, key=lambda finding: (finding.start, finding.category))
+
+
+class IndexedMatcher:
+    """The matches one spaCy ``Matcher`` holding every pattern would find, found faster.
+
+    spaCy's ``Matcher`` tries every pattern at every token, so with thousands of
+    patterns a message costs about 10 ms however few of its words the rules know.
+    Every pattern starts and ends with a required token (``compile_phrase`` sees to
+    it), so it can only match a doc that has a token its first token accepts and one
+    its last token accepts. The patterns are therefore kept in small ``Matcher``
+    objects, one per pair of word sets of first and last token (their ``LOWER`` or
+    ``LEMMA`` values), and a doc runs only those whose both sets it meets; a pattern
+    whose first or last token is anything else is not held back by that token. The
+    words are compared as spaCy's string hashes, as the ``Matcher`` compares them.
+    Each small matcher finds exactly what the big one finds for its patterns, and
+    the big one's matches are a set of ``(key, start, end)``: ``__call__`` returns
+    that set, sorted.
+    """
+
+    _INDEXED = ("LOWER", "LEMMA")
+
+    def __init__(
+        self, vocab: Vocab, patterns: Dict[str, List[TokenPattern]], validate: bool = False
+    ) -> None:
+        from spacy.matcher import Matcher
+
+        # Needed word sets (first token's, last token's if another) -> key -> patterns.
+        groups: Dict[Tuple[Words, ...], Dict[str, List[TokenPattern]]] = {}
+        for key, key_patterns in patterns.items():
+            for pattern in key_patterns:
+                ends = (_words(pattern[0]), _words(pattern[-1]))
+                needs = tuple(dict.fromkeys(words for words in ends if words is not None))
+                groups.setdefault(needs, {}).setdefault(key, []).append(pattern)
+        # Each needed word set gets a number; per attribute, the string hash of a word
+        # (what doc.to_array gives) -> the numbers of the sets holding it.
+        need_ids: Dict[Words, int] = {}
+        self._need_of: Dict[str, Dict[int, List[int]]] = {attr: {} for attr in self._INDEXED}
+        # Matchers that run on every doc; per first needed set, the matchers with it
+        # and their second needed set (-1: none).
+        self._always: List[Matcher] = []
+        self._by_need: Dict[int, List[Tuple[Matcher, int]]] = {}
+        # A matcher whose patterns use LEMMA: run on a doc without lemmas so that it
+        # raises spaCy's own error, as the one big matcher would.
+        self._lemma_matcher: Matcher | None = None
+        for needs, group in groups.items():
+            matcher = Matcher(vocab, validate=validate)
+            for key, key_patterns in group.items():
+                matcher.add(key, key_patterns)
+            if any("LEMMA" in token for ps in group.values() for p in ps for token in p):
+                self._lemma_matcher = self._lemma_matcher or matcher
+            ids = []
+            for words in needs:
+                if words not in need_ids:
+                    need_ids[words] = len(need_ids)
+                    attr, values = words
+                    for value in values:
+                        word_needs = self._need_of[attr].setdefault(vocab.strings.add(value), [])
+                        word_needs.append(need_ids[words])
+                ids.append(need_ids[words])
+            if not ids:
+                self._always.append(matcher)
+            else:
+                second = ids[1] if len(ids) > 1 else -1
+                self._by_need.setdefault(ids[0], []).append((matcher, second))
+        self._keys = {vocab.strings.add(key): key for key in patterns}
+
+    def matchers(self, doc: Doc) -> List[Matcher]:
+        """The matchers whose patterns can match ``doc``, each once."""
+        from spacy.attrs import LEMMA, LOWER
+
+        present: Set[int] = set()
+        if len(doc):
+            values = doc.to_array([LOWER, LEMMA])
+            for column, attr in enumerate(self._INDEXED):
+                need_of = self._need_of[attr]
+                for value in set(values[:, column].tolist()):
+                    present.update(need_of.get(value, ()))
+        chosen = list(self._always)
+        for need in present:
+            for matcher, second in self._by_need.get(need, ()):
+                if second < 0 or second in present:
+                    chosen.append(matcher)
+        lemma = self._lemma_matcher
+        if lemma is not None and not doc.has_annotation("LEMMA") and lemma not in chosen:
+            chosen.append(lemma)
+        return chosen
+
+    def __call__(self, doc: Doc) -> List[Tuple[str, int, int]]:
+        """Each ``(key, start, end)`` match once, sorted."""
+        found: Set[Tuple[int, int, int]] = set()
+        for matcher in self.matchers(doc):
+            found.update(matcher(doc))
+        keys = self._keys
+        return sorted((keys[match_id], start, end) for match_id, start, end in found)
+
+
+Words = Tuple[str, FrozenSet[str]]
+
+
+def _words(token: dict) -> Words | None:
+    """``(attr, words)`` when ``token`` (a required pattern token) accepts exactly the
+    tokens whose ``LOWER`` or ``LEMMA`` is one of ``words``; None for any other token."""
+    if "OP" in token or len(token) != 1:
+        return None
+    ((attr, value),) = token.items()
+    if attr not in IndexedMatcher._INDEXED:
+        return None
+    if isinstance(value, str):
+        return attr, frozenset([value])
+    words = value.get("IN") if isinstance(value, dict) and list(value) == ["IN"] else None
+    if isinstance(words, list) and all(isinstance(word, str) for word in words):
+        return attr, frozenset(words)
+    return None
 
 
 def _overlaps_any(span: Span, others: List[Span]) -> bool:

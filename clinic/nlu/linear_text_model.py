@@ -1,0 +1,209 @@
+"""``predict_proba`` of a fitted TF-IDF + logistic regression pipeline, minus its overhead.
+
+Both learned NLU components (``LinearIntentClassifier``, ``RedFlagClassifier`` through
+``RedFlagModel``) are scikit-learn pipelines of the same shape::
+
+    make_pipeline(make_union(TfidfVectorizer(...), TfidfVectorizer(...)),
+                  LogisticRegression(solver="liblinear"))  # one-vs-rest
+
+On one message scikit-learn's ``predict_proba`` takes about 5 ms, nearly all of it
+outside the arithmetic: ``FeatureUnion`` starts a joblib ``Parallel`` run, every step
+checks again that it is fitted (``TfidfTransformer``'s check sums its whole idf matrix)
+and validates its input, some ten SciPy sparse matrices are built and checked, and the
+final product copies the transposed coefficients (features x classes) on every call.
+
+``LinearTextModel`` computes the same numbers in the same order with plain arrays:
+
+1. counts of the vectorizer's analyzer output (built once), by ascending column, as
+   ``CountVectorizer`` leaves them after ``sort_indices``;
+2. ``np.log(x, x); x += 1`` (sublinear tf), then times the idf of each column, one
+   product each, as ``X * _idf_diag`` makes them; SciPy's ``csr_matmat`` writes a row's
+   products in reverse order, so they are reversed here too;
+3. scikit-learn's own ``inplace_csr_row_normalize_l2`` on those arrays (the sum of
+   squares runs in stored order, so the order above matters);
+4. the vectorizers' rows side by side, as SciPy's ``hstack`` concatenates them, and
+   SciPy's own ``csr_matvecs`` (what ``X @ coef_.T`` runs) against the contiguous
+   transposed coefficients, made once;
+5. ``+ intercept_``, ``expit`` and the one-vs-rest normalisation, as scikit-learn does.
+
+The probabilities are therefore identical to the last bit, which
+``tests/test_linear_text_model.py`` checks on the training data of both models. Only a
+pipeline of exactly this shape (l2 norm, idf, more than two classes) is wrapped;
+``wrap`` returns None for any other, which keeps scikit-learn's own ``predict_proba``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, NamedTuple, Sequence, Tuple
+
+import numpy as np
+
+
+class LinearTextModel:
+    """``pipeline.predict_proba(texts)``, for a pipeline that ``wrap`` accepts."""
+
+    def __init__(self, pipeline: Any) -> None:
+        union, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
+        self._vectorizers = [
+            _Vectorizer(
+                columns=_columns_of(vectorizer),
+                idf=vectorizer._tfidf._idf_diag.diagonal(),
+                sublinear_tf=bool(vectorizer._tfidf.sublinear_tf),
+                width=len(vectorizer.vocabulary_),
+            )
+            for _, vectorizer in union.transformer_list
+        ]
+        self._width = sum(vectorizer.width for vectorizer in self._vectorizers)
+        self.classes_ = classifier.classes_
+        # What X @ coef_.T hands to csr_matvecs: coef_.T as one C-ordered array.
+        self._coef_t = np.ascontiguousarray(classifier.coef_.T)
+        self._intercept = classifier.intercept_
+
+    @classmethod
+    def wrap(cls, pipeline: Any) -> LinearTextModel | None:
+        """The fast model of ``pipeline``, or None when it is not of the known shape."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
+        if type(pipeline) is not Pipeline or len(pipeline.steps) != 2:
+            return None
+        union, classifier = pipeline.steps[0][1], pipeline.steps[1][1]
+        if type(union) is not FeatureUnion or type(classifier) is not LogisticRegression:
+            return None
+        if union.transformer_weights or not union.transformer_list:
+            return None
+        for _, vectorizer in union.transformer_list:
+            if type(vectorizer) is not TfidfVectorizer or not hasattr(vectorizer, "vocabulary_"):
+                return None
+            tfidf = vectorizer._tfidf
+            if vectorizer.binary or vectorizer.input != "content":
+                return None
+            if not tfidf.use_idf or tfidf.norm != "l2" or not hasattr(tfidf, "_idf_diag"):
+                return None
+            if np.dtype(vectorizer.dtype) != np.float64:
+                return None
+        one_vs_rest = classifier.multi_class in ("ovr", "warn") or (
+            classifier.multi_class == "auto"
+            and (classifier.classes_.size <= 2 or classifier.solver == "liblinear")
+        )
+        if not one_vs_rest or not hasattr(classifier, "coef_") or classifier.coef_.shape[0] < 2:
+            return None
+        if classifier.coef_.dtype != np.float64:
+            return None
+        return cls(pipeline)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        from scipy.sparse import _sparsetools
+        from scipy.special import expit
+
+        if isinstance(texts, str):
+            raise ValueError("Iterable over raw text documents expected, string given.")
+        if not texts:  # as scikit-learn's check_array refuses it
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        # The FeatureUnion's rows: per text each vectorizer's entries in turn, their
+        # columns offset by the widths before (as SciPy's hstack lays them out).
+        indptr = [0]
+        index_parts: List[np.ndarray] = []
+        data_parts: List[np.ndarray] = []
+        for text in texts:
+            offset = 0
+            for vectorizer in self._vectorizers:
+                indices, data = _tfidf_row(vectorizer, text)
+                index_parts.append(indices + offset)
+                data_parts.append(data)
+                offset += vectorizer.width
+            indptr.append(sum(len(data) for data in data_parts))
+        classes = self._coef_t.shape[1]
+        scores = np.zeros((len(texts), classes), dtype=np.float64)
+        if data_parts:  # X @ coef_.T as SciPy computes it
+            _sparsetools.csr_matvecs(
+                len(texts),
+                self._width,
+                classes,
+                np.asarray(indptr, dtype=np.int32),
+                np.concatenate(index_parts).astype(np.int32, copy=False),
+                np.concatenate(data_parts),
+                self._coef_t.ravel(),
+                scores.ravel(),
+            )
+        prob = scores + self._intercept
+        # LinearClassifierMixin._predict_proba_lr: one-vs-rest, more than one class
+        expit(prob, out=prob)
+        prob /= prob.sum(axis=1).reshape((prob.shape[0], -1))
+        return prob
+
+
+class _Vectorizer(NamedTuple):
+    columns: Callable[[str], List[int]]  # text -> column of each known feature
+    idf: np.ndarray  # per column
+    sublinear_tf: bool
+    width: int  # number of columns
+
+
+def _tfidf_row(vectorizer: _Vectorizer, text: str) -> Tuple[np.ndarray, np.ndarray]:
+    """``TfidfVectorizer.transform([text])``: column indices and values as SciPy stores them."""
+    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
+    # Feature -> column is one-to-one: counting columns counts the features.
+    counter = Counter(vectorizer.columns(text))
+    columns = sorted(counter)  # CountVectorizer: X.sort_indices()
+    x = np.asarray([counter[index] for index in columns], dtype=np.float64)
+    if vectorizer.sublinear_tf:
+        np.log(x, x)
+        x += 1
+    indices = np.asarray(columns, dtype=np.int32)
+    # X * _idf_diag: one product per entry, zero products dropped, each row's entries
+    # written in reverse order (SciPy's csr_matmat).
+    x = x * vectorizer.idf[indices]
+    keep = x != 0
+    row = SimpleNamespace(
+        data=x[keep][::-1].copy(),
+        indices=indices[keep][::-1].copy(),
+        indptr=np.asarray([0, int(keep.sum())], dtype=np.int32),
+        shape=(1, vectorizer.width),
+    )
+    inplace_csr_row_normalize_l2(row)  # scikit-learn's own, in place, in stored order
+    return row.indices, row.data
+
+
+def predict_proba(pipeline: Any, fast: LinearTextModel | None, texts: List[str]) -> np.ndarray:
+    """``fast``'s probabilities when there is a fast model, else the pipeline's own."""
+    return fast.predict_proba(texts) if fast is not None else pipeline.predict_proba(texts)
+
+
+WORD_CACHE_SIZE = 50_000
+
+
+def _columns_of(vectorizer: Any) -> Callable[[str], List[int]]:
+    """text -> the column of each of its features in the vocabulary, as many times as
+    the analyzer makes the feature.
+
+    ``char_wb`` n-grams never cross a word (the analyzer splits the preprocessed text
+    on whitespace and pads each word), so a text's features are its words' features:
+    each word's columns are worked out once (for the first ``WORD_CACHE_SIZE`` words)
+    with the vectorizer's own ``_char_wb_ngrams``.
+    """
+    vocabulary = vectorizer.vocabulary_
+    analyze = vectorizer.build_analyzer()
+    if vectorizer.analyzer != "char_wb" or vectorizer.preprocessor is not None:
+        return lambda text: [vocabulary[f] for f in analyze(text) if f in vocabulary]
+    decode = vectorizer.decode
+    preprocess = vectorizer.build_preprocessor()
+    ngrams = vectorizer._char_wb_ngrams
+    words: Dict[str, List[int]] = {}
+
+    def columns(text: str) -> List[int]:
+        found: List[int] = []
+        for word in preprocess(decode(text)).split():
+            known = words.get(word)
+            if known is None:
+                known = [vocabulary[f] for f in ngrams(word) if f in vocabulary]
+                if len(words) < WORD_CACHE_SIZE:
+                    words[word] = known
+            found.extend(known)
+        return found
+
+    return columns
