@@ -103,8 +103,8 @@ test-stories: train ## dialogue test stories, failing on any wrong prediction
 test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection (fail below 0.94 / 0.97)
 	$(PY) scripts/check_nlu.py --min-accuracy 0.94 --min-rejection 0.97
 
-# The held-out bar is what round 4 measured (recall 0.972, false alarms 6.4%, self-harm
-# 38/40) less a margin: it stops a regression. The goal (0.98, 2%, self-harm 1.0) is not
+# The held-out bar is what round 6 measured (recall 0.988, false alarms 6.7%, self-harm
+# 62/66) less a margin: it stops a regression. The goal (0.98, 2%, self-harm 1.0) is not
 # reached yet; see the README's warning-sign section.
 RED_FLAG_MIN_RECALL ?= 0.96
 RED_FLAG_MAX_FALSE_ALARMS ?= 0.07
