@@ -9,16 +9,17 @@ Three case sets (see ``data/red_flags/`` and ``tests/red_flags/``):
 - development: written outside the rule work; rules and detector are tuned on it;
 - held out: a random fifth of the same writing, never used for tuning.
 
-A positive is *caught* when the rules find a warning sign (urgent reply at once) or
-the learned detector suspects one (screening question; for self-harm the crisis
-reply at once). A self-harm positive counts only when self-harm is what was found.
+A positive is *caught* when the rules find a warning sign (urgent reply at once) that
+the context model does not veto, or the learned detector suspects one (screening
+question; for self-harm the crisis reply at once). A self-harm positive counts only
+when self-harm is what was found.
 A near-miss is a *false alarm* when either detector fires. The learned detector is
 trained here exactly as ``rasa train`` trains it (seed and development cases plus
 the NLU data's intent examples), with the threshold from ``config.yml``.
 
 ``--cv K`` instead prints K-fold cross-validated recall and false alarms on the
-development set for a range of thresholds and self-harm thresholds: how the two
-thresholds in ``config.yml`` are chosen, without the held-out part.
+development set for a range of thresholds, self-harm thresholds and veto thresholds:
+how the three thresholds in ``config.yml`` are chosen, without the held-out part.
 """
 
 from __future__ import annotations
@@ -48,12 +49,18 @@ def classifier_config() -> Dict:
     raise SystemExit("config.yml has no RedFlagClassifier")
 
 
-def self_harm_bar() -> float:
-    """The learned detector's self-harm threshold in ``config.yml`` (its default if unset)."""
+def thresholds() -> Tuple[float, float, float | None]:
+    """The learned detector's threshold, self-harm threshold and veto threshold in
+    ``config.yml`` (their defaults where unset)."""
     from clinic.nlu.red_flag_classifier import RedFlagClassifier
 
     config = {**RedFlagClassifier.get_default_config(), **classifier_config()}
-    return float(config["self_harm_threshold"])
+    veto = config["veto_threshold"]
+    return (
+        float(config["threshold"]),
+        float(config["self_harm_threshold"]),
+        None if veto is None else float(veto),
+    )
 
 
 def intent_examples() -> List[str]:
@@ -83,10 +90,12 @@ class Detectors:
         return [e["value"] for e in self.extractor.entities(doc, self.nlp, previous)]
 
     def train(self, positives: List[dict], near_misses: List[dict]):
-        from clinic.nlu.red_flag_model import RedFlagModel, training_examples
+        """The learned detector and the context model, trained as ``rasa train`` does."""
+        from clinic.nlu.red_flag_model import ContextModel, RedFlagModel, training_examples
 
         texts, labels = training_examples(positives, near_misses, self.others)
-        return RedFlagModel().fit(texts, labels)
+        model = RedFlagModel().fit(texts, labels)
+        return model, ContextModel().fit(positives, near_misses)
 
 
 def last_message(case: dict) -> str:
@@ -99,13 +108,19 @@ def verdicts(
     cases: List[dict],
     threshold: float,
     self_harm_threshold: float | None = None,
+    doubts: List[float] | None = None,
+    veto: float | None = None,
 ) -> List[Tuple[str, str]]:
-    """Per case: ("rules" | "learned" | "none", the category found or suspected)."""
+    """Per case: ("rules" | "learned" | "none", the category found or suspected). A
+    rules' finding without self-harm whose doubt reaches ``veto`` counts as none found."""
     from clinic.nlu.red_flag_model import choose
 
     out = []
-    for case, score in zip(cases, scores, strict=True):
+    for i, (case, score) in enumerate(zip(cases, scores, strict=True)):
         found = rules(case)
+        vetoed = veto is not None and doubts is not None and doubts[i] >= veto
+        if found and vetoed and SELF_HARM not in found:
+            found = []
         if found:
             want = case.get("category")
             out.append(("rules", want if want in found else found[0]))
@@ -159,31 +174,36 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
     neg_fold = [rng.randrange(folds) for _ in dev_neg]
     pos_scores: List[Dict[str, float]] = [{} for _ in dev_pos]
     neg_scores: List[Dict[str, float]] = [{} for _ in dev_neg]
+    pos_doubts = [0.0 for _ in dev_pos]
+    neg_doubts = [0.0 for _ in dev_neg]
     for k in range(folds):
-        model = detectors.train(
+        model, context = detectors.train(
             seed_pos + [c for c, f in zip(dev_pos, pos_fold, strict=True) if f != k],
             seed_neg + [c for c, f in zip(dev_neg, neg_fold, strict=True) if f != k],
         )
         for i, f in enumerate(pos_fold):
             if f == k:
                 pos_scores[i] = model.scores([last_message(dev_pos[i])])[0]
+                pos_doubts[i] = context.doubt([last_message(dev_pos[i])])[0]
         for i, f in enumerate(neg_fold):
             if f == k:
                 neg_scores[i] = model.scores([last_message(dev_neg[i])])[0]
+                neg_doubts[i] = context.doubt([last_message(dev_neg[i])])[0]
     found = {id(case): detectors.rules(case) for case in dev_pos + dev_neg}
 
     def rules(case: dict) -> List[str]:
         return found[id(case)]
 
-    for threshold, self_harm_threshold in itertools.product(
-        (0.3, 0.4, 0.5, 0.6, 0.7), (None, 0.4, 0.3, 0.2)
+    for threshold, self_harm_threshold, veto in itertools.product(
+        (0.4, 0.5, 0.6, 0.7), (0.4, 0.3), (None, 0.6, 0.7, 0.8, 0.9, 0.95)
     ):
         report(
-            f"development {folds}-fold, threshold {threshold}, self-harm {self_harm_threshold}",
+            f"development {folds}-fold, threshold {threshold}, self-harm {self_harm_threshold}, "
+            f"veto {veto}",
             dev_pos,
             dev_neg,
-            verdicts(rules, pos_scores, dev_pos, threshold, self_harm_threshold),
-            verdicts(rules, neg_scores, dev_neg, threshold, self_harm_threshold),
+            verdicts(rules, pos_scores, dev_pos, threshold, self_harm_threshold, pos_doubts, veto),
+            verdicts(rules, neg_scores, dev_neg, threshold, self_harm_threshold, neg_doubts, veto),
             verbose=False,
         )
 
@@ -211,8 +231,7 @@ def main(argv: List[str] | None = None) -> int:
         cross_validate(detectors, seed_pos, seed_neg, dev_pos, dev_neg, args.cv)
         return 0
 
-    threshold = float(classifier_config()["threshold"])
-    self_harm_threshold = self_harm_bar()
+    threshold, self_harm_threshold, veto = thresholds()
     seed_missed = [c for c in seed_pos if c["category"] not in detectors.rules(c)]
     seed_false = [c for c in seed_neg if detectors.rules(c)]
     seed_caught = len(seed_pos) - len(seed_missed)
@@ -220,25 +239,23 @@ def main(argv: List[str] | None = None) -> int:
         f"red flags, seed (rules alone): recall {seed_caught}/{len(seed_pos)}, "
         f"false alarms {len(seed_false)}/{len(seed_neg)}"
     )
-    model = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
+    model, context = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
     results = {}
     for name, pos, neg in (
         ("development", dev_pos, dev_neg),
         ("held out", hold_pos, hold_neg),
     ):
-        pos_v = verdicts(
-            detectors.rules,
-            model.scores([last_message(c) for c in pos]),
-            pos,
-            threshold,
-            self_harm_threshold,
-        )
-        neg_v = verdicts(
-            detectors.rules,
-            model.scores([last_message(c) for c in neg]),
-            neg,
-            threshold,
-            self_harm_threshold,
+        pos_v, neg_v = (
+            verdicts(
+                detectors.rules,
+                model.scores([last_message(c) for c in cases]),
+                cases,
+                threshold,
+                self_harm_threshold,
+                context.doubt([last_message(c) for c in cases]),
+                veto,
+            )
+            for cases in (pos, neg)
         )
         verbose = args.verbose and (name == "development" or args.holdout_misses)
         results[name] = report(name, pos, neg, pos_v, neg_v, verbose)

@@ -22,7 +22,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlu.red_flag_classifier import RedFlagClassifier
 from clinic.nlu.red_flag_extractor import RedFlagExtractor, rule_phrases
-from clinic.nlu.red_flag_model import choose, misspell, read_cases, training_examples
+from clinic.nlu.red_flag_model import (
+    ContextModel,
+    choose,
+    misspell,
+    read_cases,
+    training_examples,
+)
 from clinic.nlu.red_flag_rules import load_rules
 from clinic.nlu.spacy_pipeline import build_pipeline, read_patterns
 from clinic.nlu.typos import TypoNormaliser, english_vocabulary, lexicon_words
@@ -203,6 +209,52 @@ def test_the_classifier_adds_nothing_when_the_rules_already_found_a_sign(classif
     case = read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")[0]
     rule = {"entity": "red_flag", "value": case["category"], "start": 0, "end": 1}
     assert suspicions(classifier, case["text"], [rule]) == []
+
+
+def with_veto(classifier: RedFlagClassifier, veto: float | None) -> RedFlagClassifier:
+    config = {**classifier._config, "veto_threshold": veto}
+    return RedFlagClassifier(
+        config, classifier._storage, classifier._resource, classifier._model, classifier._context
+    )
+
+
+def rule_flags(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
+    rule = {"entity": "red_flag", "value": category, "start": 0, "end": len(text)}
+    message = Message(data={TEXT: text, ENTITIES: [rule]})
+    (message,) = classifier.process([message])
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag"]
+
+
+RECOVERED = "broke my neck in a diving accident in my twenties, fully rehabbed, fine ever since"
+
+
+def test_the_context_model_vetoes_a_rules_finding_in_a_recovered_past(classifier):
+    assert rule_flags(with_veto(classifier, 0.8), RECOVERED, "trauma") == []
+
+
+def test_without_a_veto_threshold_the_rules_finding_stands(classifier):
+    assert rule_flags(with_veto(classifier, None), RECOVERED, "trauma") == ["trauma"]
+
+
+def test_a_self_harm_finding_is_never_vetoed(classifier):
+    text = "i used to self harm as a teen, havent in over 10 years, all good now"
+    assert rule_flags(with_veto(classifier, 0.0), text, "self_harm") == ["self_harm"]
+
+
+def test_a_warning_sign_reported_now_keeps_the_rules_finding(classifier):
+    case = read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")[0]
+    assert rule_flags(with_veto(classifier, 0.8), case["text"], case["category"]) == [
+        case["category"]
+    ]
+
+
+def test_the_context_model_doubts_a_question_more_than_a_report():
+    model = ContextModel().fit(
+        [{"text": "my chest is crushing and my arm is numb", "category": "cardiac"}] * 3,
+        [{"text": "what does chest pain from the heart feel like?"}] * 3,
+    )
+    question, report = model.doubt(["what does chest pain feel like?", "my chest is crushing"])
+    assert question > 0.5 > report
 
 
 def test_a_changed_case_file_changes_the_fingerprint(tmp_path):

@@ -313,3 +313,15 @@ def test_the_report_applies_the_lower_self_harm_bar_as_the_component_does():
     verdicts = report.verdicts(lambda case: [], scores, cases, 0.5, 0.4)
     assert verdicts == [("learned", "self_harm"), ("none", "")]
     assert report.verdicts(lambda case: [], scores, cases, 0.5) == [("none", ""), ("none", "")]
+
+
+def test_the_report_drops_a_vetoed_rules_finding_but_never_self_harm():
+    report = load_report()
+    cases = [{"text": "a"}, {"text": "b"}, {"text": "c"}]
+    rules = {"a": ["trauma"], "b": ["self_harm"], "c": ["trauma"]}
+    scores = [{"trauma": 0.1}, {"self_harm": 0.1}, {"trauma": 0.1}]
+    doubts = [0.9, 0.99, 0.5]
+    verdicts = report.verdicts(
+        lambda case: rules[case["text"]], scores, cases, 0.5, 0.4, doubts, 0.8
+    )
+    assert verdicts == [("none", ""), ("rules", "self_harm"), ("rules", "trauma")]

@@ -6,8 +6,14 @@ probability of at least ``threshold``, the message gets the entity
 ``red_flag_suspected`` with the category as value and the probability as
 ``confidence_entity`` (declared with ``influence_conversation: false``).
 ``RedFlagPolicy`` then asks that category's one screening question (self-harm
-gets the crisis-line reply at once). It never changes the intent and never
-removes a rule's ``red_flag`` entity.
+gets the crisis-line reply at once). It never changes the intent.
+
+Before that it weighs the rules' finding: when the rules found a warning sign but
+``ContextModel`` gives at least ``veto_threshold`` to "no warning sign now" (a
+question about a sign, a recovered past, a pet, a first-aid course), the
+``red_flag`` entities are removed and the message is judged as if the rules had
+found nothing, so the learned detector can still ask its screening question.
+Self-harm is never vetoed: the crisis line is offered on any evidence.
 
 Trained by ``rasa train`` from the case files named in the config (paths relative
 to the project root; their contents are part of the component's fingerprint, so a
@@ -20,6 +26,7 @@ Config (defaults shown)::
       near_misses: [data/red_flags/seed_near_misses.yml, data/red_flags/dev_near_misses.yml]
       threshold: 0.6
       self_harm_threshold: 0.4   # self-harm suspected from this probability on
+      veto_threshold: null       # doubt from which a rule's finding is dropped (null: never)
 """
 
 from __future__ import annotations
@@ -46,11 +53,19 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlu import red_flag_model
-from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
+from clinic.nlu.red_flag_model import (
+    SELF_HARM,
+    ContextModel,
+    RedFlagModel,
+    read_cases,
+    training_examples,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUSPECTED = "red_flag_suspected"
 MODEL_FILE = "red_flag_model.joblib"
+CONTEXT_FILE = "red_flag_context.joblib"
+RULES_ENTITY = "red_flag"
 
 
 def _paths(config: Dict[str, Any], key: str) -> List[Path]:
@@ -83,6 +98,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
             ],
             "threshold": 0.6,
             "self_harm_threshold": 0.4,
+            "veto_threshold": None,
         }
 
     @classmethod
@@ -101,11 +117,13 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         model: RedFlagModel | None = None,
+        context: ContextModel | None = None,
     ) -> None:
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._model = model
+        self._context = context
 
     @classmethod
     def create(
@@ -127,8 +145,10 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         others = [example.get(TEXT) for example in training_data.intent_examples]
         texts, labels = training_examples(positives, near_misses, others)
         self._model = _without_stop_words(RedFlagModel().fit(texts, labels))
+        self._context = ContextModel().fit(positives, near_misses)
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
+            joblib.dump(self._context, directory / CONTEXT_FILE)
         return self._resource
 
     @classmethod
@@ -143,17 +163,33 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
+                context = joblib.load(directory / CONTEXT_FILE)
         except ValueError:
-            model = None  # not trained yet (e.g. a core-only model)
-        return cls(config, model_storage, resource, _without_stop_words(model))
+            model, context = None, None  # not trained yet (e.g. a core-only model)
+        return cls(config, model_storage, resource, _without_stop_words(model), context)
+
+    def _vetoed(self, text: str, flags: List[Dict[str, Any]]) -> bool:
+        """Whether the rules' findings in ``text`` are dropped as "no sign now"."""
+        veto = self._config.get("veto_threshold")
+        if veto is None or self._context is None:
+            return False
+        if any(flag.get(ENTITY_ATTRIBUTE_VALUE) == SELF_HARM for flag in flags):
+            return False
+        return self._context.doubt([text])[0] >= float(veto)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
         for message in messages:
             text: str | None = message.get(TEXT)
-            if not text or any(e.get("entity") == "red_flag" for e in message.get(ENTITIES, [])):
+            if not text:
                 continue
+            entities = message.get(ENTITIES, [])
+            flags = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == RULES_ENTITY]
+            if flags:
+                if not self._vetoed(text, flags):
+                    continue
+                message.set(ENTITIES, [e for e in entities if e not in flags], add_to_output=True)
             suspected = self._model.suspect(
                 text,
                 float(self._config["threshold"]),
