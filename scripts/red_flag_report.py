@@ -91,11 +91,10 @@ class Detectors:
 
     def train(self, positives: List[dict], near_misses: List[dict]):
         """The learned detector and the context model, trained as ``rasa train`` does."""
-        from clinic.nlu.red_flag_model import ContextModel, RedFlagModel, training_examples
+        from clinic.nlu.red_flag_model import RedFlagModel, training_examples
 
         texts, labels = training_examples(positives, near_misses, self.others)
-        model = RedFlagModel().fit(texts, labels)
-        return model, ContextModel().fit(positives, near_misses)
+        return RedFlagModel().fit(texts, labels).fit_context(positives, near_misses)
 
 
 def last_message(case: dict) -> str:
@@ -177,18 +176,18 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
     pos_doubts = [0.0 for _ in dev_pos]
     neg_doubts = [0.0 for _ in dev_neg]
     for k in range(folds):
-        model, context = detectors.train(
+        model = detectors.train(
             seed_pos + [c for c, f in zip(dev_pos, pos_fold, strict=True) if f != k],
             seed_neg + [c for c, f in zip(dev_neg, neg_fold, strict=True) if f != k],
         )
         for i, f in enumerate(pos_fold):
             if f == k:
                 pos_scores[i] = model.scores([last_message(dev_pos[i])])[0]
-                pos_doubts[i] = context.doubt([last_message(dev_pos[i])])[0]
+                pos_doubts[i] = model.doubt([last_message(dev_pos[i])])[0]
         for i, f in enumerate(neg_fold):
             if f == k:
                 neg_scores[i] = model.scores([last_message(dev_neg[i])])[0]
-                neg_doubts[i] = context.doubt([last_message(dev_neg[i])])[0]
+                neg_doubts[i] = model.doubt([last_message(dev_neg[i])])[0]
     found = {id(case): detectors.rules(case) for case in dev_pos + dev_neg}
 
     def rules(case: dict) -> List[str]:
@@ -239,7 +238,7 @@ def main(argv: List[str] | None = None) -> int:
         f"red flags, seed (rules alone): recall {seed_caught}/{len(seed_pos)}, "
         f"false alarms {len(seed_false)}/{len(seed_neg)}"
     )
-    model, context = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
+    model = detectors.train(seed_pos + dev_pos, seed_neg + dev_neg)
     results = {}
     for name, pos, neg in (
         ("development", dev_pos, dev_neg),
@@ -252,7 +251,7 @@ def main(argv: List[str] | None = None) -> int:
                 cases,
                 threshold,
                 self_harm_threshold,
-                context.doubt([last_message(c) for c in cases]),
+                model.doubt([last_message(c) for c in cases]),
                 veto,
             )
             for cases in (pos, neg)

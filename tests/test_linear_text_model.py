@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from clinic.nlu import linear_text_model
 from clinic.nlu.linear_intent_classifier import build_pipeline
-from clinic.nlu.linear_text_model import LinearTextModel, predict_proba
+from clinic.nlu.linear_text_model import LinearTextModel, fit_one_vs_rest, predict_proba
 from clinic.nlu.red_flag_model import RedFlagModel, read_cases, training_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +48,30 @@ def red_flag_texts() -> List[str]:
 def intent_pipeline():
     examples = load_data(str(ROOT / "data" / "nlu")).intent_examples
     pipeline = build_pipeline()
-    pipeline.fit([e.get("text").lower() for e in examples], [e.get("intent") for e in examples])
+    # As the component fits it.
+    fit_one_vs_rest(
+        pipeline, [e.get("text").lower() for e in examples], [e.get("intent") for e in examples]
+    )
     return pipeline
+
+
+def test_one_vs_rest_in_threads_predicts_as_the_sequential_fit(intent_pipeline):
+    examples = load_data(str(ROOT / "data" / "nlu")).intent_examples
+    texts = [e.get("text").lower() for e in examples]
+    sequential = build_pipeline().fit(texts, [e.get("intent") for e in examples])
+    ours, theirs = intent_pipeline.predict_proba(texts), sequential.predict_proba(texts)
+    assert list(intent_pipeline.classes_) == list(sequential.classes_)
+    assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).mean() > 0.999
+    assert np.abs(ours - theirs).max() < 0.02
+
+
+def test_one_vs_rest_in_threads_fits_two_classes_as_one_binary_model():
+    pipeline = build_pipeline()
+    fit_one_vs_rest(
+        pipeline, ["back pain", "opening hours", "neck pain", "when open"], list("abab")
+    )
+    assert pipeline.steps[-1][1].coef_.shape[0] == 1
+    assert list(pipeline.predict(["back pain"])) == ["a"]
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic.nlu.red_flag_classifier import RedFlagClassifier
 from clinic.nlu.red_flag_extractor import RedFlagExtractor, rule_phrases
 from clinic.nlu.red_flag_model import (
-    ContextModel,
+    RedFlagModel,
     choose,
     misspell,
     read_cases,
@@ -213,9 +213,7 @@ def test_the_classifier_adds_nothing_when_the_rules_already_found_a_sign(classif
 
 def with_veto(classifier: RedFlagClassifier, veto: float | None) -> RedFlagClassifier:
     config = {**classifier._config, "veto_threshold": veto}
-    return RedFlagClassifier(
-        config, classifier._storage, classifier._resource, classifier._model, classifier._context
-    )
+    return RedFlagClassifier(config, classifier._storage, classifier._resource, classifier._model)
 
 
 def rule_flags(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
@@ -249,10 +247,10 @@ def test_a_warning_sign_reported_now_keeps_the_rules_finding(classifier):
 
 
 def test_the_context_model_doubts_a_question_more_than_a_report():
-    model = ContextModel().fit(
-        [{"text": "my chest is crushing and my arm is numb", "category": "cardiac"}] * 3,
-        [{"text": "what does chest pain from the heart feel like?"}] * 3,
-    )
+    positives = [{"text": "my chest is crushing and my arm is numb", "category": "cardiac"}] * 3
+    near_misses = [{"text": "what does chest pain from the heart feel like?"}] * 3
+    texts, labels = training_examples(positives, near_misses, ["what are your hours"] * 3)
+    model = RedFlagModel().fit(texts, labels).fit_context(positives, near_misses)
     question, report = model.doubt(["what does chest pain feel like?", "my chest is crushing"])
     assert question > 0.5 > report
 

@@ -53,7 +53,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic.nlu.linear_text_model import LinearTextModel, predict_proba
+from clinic.nlu.linear_text_model import LinearTextModel, fit_one_vs_rest, predict_proba
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             word_ngrams=self._config["word_ngrams"],
             char_ngrams=self._config["char_ngrams"],
         )
-        pipeline.fit([e.get(TEXT).lower() for e in examples], [e.get(INTENT) for e in examples])
+        fit_one_vs_rest(
+            pipeline, [e.get(TEXT).lower() for e in examples], [e.get(INTENT) for e in examples]
+        )
         self._pipeline = pipeline
         self._fast = LinearTextModel.wrap(pipeline)
         with self._storage.write_to(self._resource) as directory:

@@ -207,3 +207,55 @@ def _columns_of(vectorizer: Any) -> Callable[[str], List[int]]:
         return found
 
     return columns
+
+
+def fit_one_vs_rest(pipeline: Any, texts: List[str], labels: List[str], threads: int = 2) -> Any:
+    """``pipeline.fit(texts, labels)`` for the shape above, with its one-vs-rest logistic
+    regressions fitted ``threads`` at a time.
+
+    ``LogisticRegression(solver="liblinear")`` fits its one-vs-rest problems one after the
+    other, in one C call. Here each class against the rest is a binary logistic regression
+    of the same settings (liblinear releases the GIL, so threads run them side by side),
+    and their ``coef_`` and ``intercept_`` rows are stacked into the pipeline's own
+    estimator in the order of ``classes_``, which is how its ``predict_proba`` reads them.
+    With ``class_weight`` each binary problem is weighed as liblinear weighs it inside its
+    own one-vs-rest. The coefficients match the sequential fit's to the solver's
+    tolerance (liblinear orders the labels of a binary problem its own way), not to the
+    last bit.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.base import clone
+
+    union, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
+    x = union.fit_transform(texts)
+    y = np.asarray(labels)
+    classes = np.unique(y)
+    if len(classes) <= 2:
+        classifier.fit(x, y)
+        return pipeline
+
+    weights: Dict[Any, float] = {}
+    if classifier.class_weight is not None:
+        from sklearn.utils.class_weight import compute_class_weight
+
+        found = compute_class_weight(classifier.class_weight, classes=classes, y=y)
+        weights = dict(zip(classes, found, strict=True))
+
+    def one(label: Any) -> Any:
+        binary = clone(classifier)
+        if weights:
+            # As liblinear's own one-vs-rest weighs them: C times the class's weight for
+            # the class, plain C for the rest.
+            binary.set_params(class_weight={1: weights[label], 0: 1.0})
+        return binary.fit(x, (y == label).astype(np.int64))
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        binaries = list(pool.map(one, classes))
+    classifier.classes_ = classes
+    classifier.coef_ = np.vstack([binary.coef_ for binary in binaries])
+    classifier.intercept_ = np.concatenate([binary.intercept_ for binary in binaries])
+    # As liblinear reports it for one-vs-rest: the most iterations of any class.
+    classifier.n_iter_ = np.asarray([max(int(binary.n_iter_.max()) for binary in binaries)])
+    classifier.n_features_in_ = x.shape[1]
+    return pipeline

@@ -9,9 +9,9 @@ probability of at least ``threshold``, the message gets the entity
 gets the crisis-line reply at once). It never changes the intent.
 
 Before that it weighs the rules' finding: when the rules found a warning sign but
-``ContextModel`` gives at least ``veto_threshold`` to "no warning sign now" (a
-question about a sign, a recovered past, a pet, a first-aid course), the
-``red_flag`` entities are removed and the message is judged as if the rules had
+the context model (``RedFlagModel.doubt``) gives at least ``veto_threshold`` to "no
+warning sign now" (a question about a sign, a recovered past, a pet, a first-aid
+course), the ``red_flag`` entities are removed and the message is judged as if the rules had
 found nothing, so the learned detector can still ask its screening question.
 Self-harm is never vetoed: the crisis line is offered on any evidence.
 
@@ -53,18 +53,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlu import red_flag_model
-from clinic.nlu.red_flag_model import (
-    SELF_HARM,
-    ContextModel,
-    RedFlagModel,
-    read_cases,
-    training_examples,
-)
+from clinic.nlu.red_flag_model import SELF_HARM, RedFlagModel, read_cases, training_examples
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUSPECTED = "red_flag_suspected"
 MODEL_FILE = "red_flag_model.joblib"
-CONTEXT_FILE = "red_flag_context.joblib"
 RULES_ENTITY = "red_flag"
 
 
@@ -117,13 +110,11 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         model: RedFlagModel | None = None,
-        context: ContextModel | None = None,
     ) -> None:
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._model = model
-        self._context = context
 
     @classmethod
     def create(
@@ -144,11 +135,10 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         ]
         others = [example.get(TEXT) for example in training_data.intent_examples]
         texts, labels = training_examples(positives, near_misses, others)
-        self._model = _without_stop_words(RedFlagModel().fit(texts, labels))
-        self._context = ContextModel().fit(positives, near_misses)
+        model = RedFlagModel().fit(texts, labels).fit_context(positives, near_misses)
+        self._model = _without_stop_words(model)
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
-            joblib.dump(self._context, directory / CONTEXT_FILE)
         return self._resource
 
     @classmethod
@@ -163,19 +153,18 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
-                context = joblib.load(directory / CONTEXT_FILE)
         except ValueError:
-            model, context = None, None  # not trained yet (e.g. a core-only model)
-        return cls(config, model_storage, resource, _without_stop_words(model), context)
+            model = None  # not trained yet (e.g. a core-only model)
+        return cls(config, model_storage, resource, _without_stop_words(model))
 
     def _vetoed(self, text: str, flags: List[Dict[str, Any]]) -> bool:
         """Whether the rules' findings in ``text`` are dropped as "no sign now"."""
         veto = self._config.get("veto_threshold")
-        if veto is None or self._context is None:
+        if veto is None or self._model is None:
             return False
         if any(flag.get(ENTITY_ATTRIBUTE_VALUE) == SELF_HARM for flag in flags):
             return False
-        return self._context.doubt([text])[0] >= float(veto)
+        return self._model.doubt([text])[0] >= float(veto)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
