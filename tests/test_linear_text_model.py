@@ -170,3 +170,13 @@ def test_char_ngram_columns_are_counted_per_word_as_the_analyzer_makes_them(
         for text in ODD_TEXTS + ["pain pain in my neck pain", "Neck  PAIN\tagain"]:
             expected = sorted(vocabulary[f] for f in analyze(text) if f in vocabulary)
             assert sorted(columns(text)) == expected, text
+
+
+def test_the_wrapped_estimator_keeps_its_coefficients_once_and_unchanged():
+    pipeline = build_pipeline()
+    fit_one_vs_rest(pipeline, ["back pain", "opening hours", "neck pain", "parking"], list("abcd"))
+    before = pipeline.steps[-1][1].coef_.copy()
+    fast = LinearTextModel.wrap(pipeline)
+    after = pipeline.steps[-1][1].coef_
+    assert np.shares_memory(after, fast._coef_t)
+    assert same_bits(np.ascontiguousarray(after), before)
