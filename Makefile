@@ -103,13 +103,13 @@ test-stories: train ## dialogue test stories, failing on any wrong prediction
 test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection (fail below 0.94 / 0.97)
 	$(PY) scripts/check_nlu.py --min-accuracy 0.94 --min-rejection 0.97
 
-# The held-out bar: recall at the goal (0.98; round 6 measures 0.988), false alarms and
-# self-harm at what round 6 measures (4.0%, 62/66) less a margin, so a regression fails.
+# The held-out bar: recall at the goal (0.98; round 6 measures 0.994), false alarms and
+# self-harm at what round 6 measures (3.0%, 64/66) less a margin, so a regression fails.
 # The false-alarm and self-harm goals (2%, 1.0) are not reached yet; see the README's
 # warning-sign section.
 RED_FLAG_MIN_RECALL ?= 0.98
-RED_FLAG_MAX_FALSE_ALARMS ?= 0.05
-RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.93
+RED_FLAG_MAX_FALSE_ALARMS ?= 0.04
+RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.95
 test-red-flags: spacy ## red-flag recall and false alarms: seed, development and held-out cases (fails below the held-out bar)
 	$(PY) scripts/red_flag_report.py --min-holdout-recall $(RED_FLAG_MIN_RECALL) \
 	  --max-holdout-false-alarms $(RED_FLAG_MAX_FALSE_ALARMS) \

@@ -49,17 +49,19 @@ def classifier_config() -> Dict:
     raise SystemExit("config.yml has no RedFlagClassifier")
 
 
-def thresholds() -> Tuple[float, float, float | None]:
-    """The learned detector's threshold, self-harm threshold and veto threshold in
-    ``config.yml`` (their defaults where unset)."""
+def thresholds() -> Tuple[float, float, float | None, float | None]:
+    """The learned detector's threshold and self-harm threshold and the context model's
+    veto thresholds (other findings, findings with self-harm) in ``config.yml`` (their
+    defaults where unset)."""
     from clinic.nlu.red_flag_classifier import RedFlagClassifier
 
     config = {**RedFlagClassifier.get_default_config(), **classifier_config()}
-    veto = config["veto_threshold"]
+    veto, self_harm_veto = config["veto_threshold"], config["self_harm_veto_threshold"]
     return (
         float(config["threshold"]),
         float(config["self_harm_threshold"]),
         None if veto is None else float(veto),
+        None if self_harm_veto is None else float(self_harm_veto),
     )
 
 
@@ -109,16 +111,18 @@ def verdicts(
     self_harm_threshold: float | None = None,
     doubts: List[float] | None = None,
     veto: float | None = None,
+    self_harm_veto: float | None = None,
 ) -> List[Tuple[str, str]]:
     """Per case: ("rules" | "learned" | "none", the category found or suspected). A
-    rules' finding without self-harm whose doubt reaches ``veto`` counts as none found."""
+    rules' finding whose doubt reaches ``veto`` (``self_harm_veto`` when it includes
+    self-harm) counts as none found."""
     from clinic.nlu.red_flag_model import choose
 
     out = []
     for i, (case, score) in enumerate(zip(cases, scores, strict=True)):
         found = rules(case)
-        vetoed = veto is not None and doubts is not None and doubts[i] >= veto
-        if found and vetoed and SELF_HARM not in found:
+        bar = self_harm_veto if SELF_HARM in found else veto
+        if found and bar is not None and doubts is not None and doubts[i] >= bar:
             found = []
         if found:
             want = case.get("category")
@@ -193,18 +197,22 @@ def cross_validate(detectors: Detectors, seed_pos, seed_neg, dev_pos, dev_neg, f
     def rules(case: dict) -> List[str]:
         return found[id(case)]
 
-    for threshold, self_harm_threshold, veto in itertools.product(
-        (0.4, 0.5, 0.6, 0.7), (0.4, 0.3), (None, 0.6, 0.7, 0.8, 0.9, 0.95)
+    for threshold, self_harm_threshold, veto, self_harm_veto in itertools.product(
+        (0.4, 0.5, 0.6), (0.4, 0.3), (None, 0.8, 0.9), (None, 0.9, 0.95, 0.98)
     ):
-        report(
+        bars = (threshold, self_harm_threshold)
+        vetoes = (veto, self_harm_veto)
+        _, _, hits, _ = report(
             f"development {folds}-fold, threshold {threshold}, self-harm {self_harm_threshold}, "
-            f"veto {veto}",
+            f"veto {veto}, self-harm veto {self_harm_veto}",
             dev_pos,
             dev_neg,
-            verdicts(rules, pos_scores, dev_pos, threshold, self_harm_threshold, pos_doubts, veto),
-            verdicts(rules, neg_scores, dev_neg, threshold, self_harm_threshold, neg_doubts, veto),
+            verdicts(rules, pos_scores, dev_pos, *bars, pos_doubts, *vetoes),
+            verdicts(rules, neg_scores, dev_neg, *bars, neg_doubts, *vetoes),
             verbose=False,
         )
+        self_harm = [h for c, h in zip(dev_pos, hits, strict=True) if c["category"] == SELF_HARM]
+        print(f"  self-harm recall {sum(self_harm)}/{len(self_harm)}")
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -230,7 +238,7 @@ def main(argv: List[str] | None = None) -> int:
         cross_validate(detectors, seed_pos, seed_neg, dev_pos, dev_neg, args.cv)
         return 0
 
-    threshold, self_harm_threshold, veto = thresholds()
+    threshold, self_harm_threshold, veto, self_harm_veto = thresholds()
     seed_missed = [c for c in seed_pos if c["category"] not in detectors.rules(c)]
     seed_false = [c for c in seed_neg if detectors.rules(c)]
     seed_caught = len(seed_pos) - len(seed_missed)
@@ -253,6 +261,7 @@ def main(argv: List[str] | None = None) -> int:
                 self_harm_threshold,
                 model.doubt([last_message(c) for c in cases]),
                 veto,
+                self_harm_veto,
             )
             for cases in (pos, neg)
         )

@@ -211,8 +211,14 @@ def test_the_classifier_adds_nothing_when_the_rules_already_found_a_sign(classif
     assert suspicions(classifier, case["text"], [rule]) == []
 
 
-def with_veto(classifier: RedFlagClassifier, veto: float | None) -> RedFlagClassifier:
-    config = {**classifier._config, "veto_threshold": veto}
+def with_veto(
+    classifier: RedFlagClassifier, veto: float | None, self_harm_veto: float | None = None
+) -> RedFlagClassifier:
+    config = {
+        **classifier._config,
+        "veto_threshold": veto,
+        "self_harm_veto_threshold": self_harm_veto,
+    }
     return RedFlagClassifier(config, classifier._storage, classifier._resource, classifier._model)
 
 
@@ -234,9 +240,18 @@ def test_without_a_veto_threshold_the_rules_finding_stands(classifier):
     assert rule_flags(with_veto(classifier, None), RECOVERED, "trauma") == ["trauma"]
 
 
-def test_a_self_harm_finding_is_never_vetoed(classifier):
-    text = "i used to self harm as a teen, havent in over 10 years, all good now"
-    assert rule_flags(with_veto(classifier, 0.0), text, "self_harm") == ["self_harm"]
+SELF_HARM_PAST = "i used to self harm as a teen, havent in over 10 years, all good now"
+
+
+def test_a_self_harm_finding_is_not_vetoed_at_the_other_categories_bar(classifier):
+    assert rule_flags(with_veto(classifier, 0.0), SELF_HARM_PAST, "self_harm") == ["self_harm"]
+
+
+def test_a_self_harm_finding_is_vetoed_only_from_its_own_bar(classifier):
+    doubt = classifier._model.doubt([SELF_HARM_PAST])[0]
+    above, below = with_veto(classifier, None, doubt), with_veto(classifier, None, doubt + 1e-6)
+    assert rule_flags(above, SELF_HARM_PAST, "self_harm") == []
+    assert rule_flags(below, SELF_HARM_PAST, "self_harm") == ["self_harm"]
 
 
 def test_a_warning_sign_reported_now_keeps_the_rules_finding(classifier):

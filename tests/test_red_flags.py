@@ -315,7 +315,7 @@ def test_the_report_applies_the_lower_self_harm_bar_as_the_component_does():
     assert report.verdicts(lambda case: [], scores, cases, 0.5) == [("none", ""), ("none", "")]
 
 
-def test_the_report_drops_a_vetoed_rules_finding_but_never_self_harm():
+def test_the_report_drops_a_vetoed_rules_finding_and_self_harm_only_from_its_own_bar():
     report = load_report()
     cases = [{"text": "a"}, {"text": "b"}, {"text": "c"}]
     rules = {"a": ["trauma"], "b": ["self_harm"], "c": ["trauma"]}
@@ -325,3 +325,5 @@ def test_the_report_drops_a_vetoed_rules_finding_but_never_self_harm():
         lambda case: rules[case["text"]], scores, cases, 0.5, 0.4, doubts, 0.8
     )
     assert verdicts == [("none", ""), ("rules", "self_harm"), ("rules", "trauma")]
+    args = (scores, cases, 0.5, 0.4, doubts, 0.8, 0.95)
+    assert report.verdicts(lambda case: rules[case["text"]], *args)[1] == ("none", "")

@@ -13,7 +13,9 @@ the context model (``RedFlagModel.doubt``) gives at least ``veto_threshold`` to 
 warning sign now" (a question about a sign, a recovered past, a pet, a first-aid
 course), the ``red_flag`` entities are removed and the message is judged as if the rules had
 found nothing, so the learned detector can still ask its screening question.
-Self-harm is never vetoed: the crisis line is offered on any evidence.
+A finding that includes self-harm has its own, higher bar (``self_harm_veto_threshold``,
+or never when it is null): the crisis line is offered unless the context model is all
+but certain (a physio student's essay, a leaflet's side effects, a past long behind).
 
 Trained by ``rasa train`` from the case files named in the config (paths relative
 to the project root; their contents are part of the component's fingerprint, so a
@@ -27,6 +29,7 @@ Config (defaults shown)::
       threshold: 0.6
       self_harm_threshold: 0.4   # self-harm suspected from this probability on
       veto_threshold: null       # doubt from which a rule's finding is dropped (null: never)
+      self_harm_veto_threshold: null  # the same for a finding that includes self-harm
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
             "threshold": 0.6,
             "self_harm_threshold": 0.4,
             "veto_threshold": None,
+            "self_harm_veto_threshold": None,
         }
 
     @classmethod
@@ -159,10 +163,9 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
 
     def _vetoed(self, text: str, flags: List[Dict[str, Any]]) -> bool:
         """Whether the rules' findings in ``text`` are dropped as "no sign now"."""
-        veto = self._config.get("veto_threshold")
+        self_harm = any(flag.get(ENTITY_ATTRIBUTE_VALUE) == SELF_HARM for flag in flags)
+        veto = self._config.get("self_harm_veto_threshold" if self_harm else "veto_threshold")
         if veto is None or self._model is None:
-            return False
-        if any(flag.get(ENTITY_ATTRIBUTE_VALUE) == SELF_HARM for flag in flags):
             return False
         return self._model.doubt([text])[0] >= float(veto)
 
