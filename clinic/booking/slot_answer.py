@@ -62,7 +62,7 @@ NEGATIVE = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "none", 
                       "rather not", "prefer not", "i'd rather not", "no email",
                       "i don't have one", "don't have one", "not really"})  # fmt: skip
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "`": "'"})
-_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*\.?|\d+|[^\w\s]", re.UNICODE)
+_SEPARATORS = "'-"
 _TRAILING = re.compile(
     r"[\s,.!;:]*(?:\b(?:thanks|thank you|thx|ta|cheers|please|pls)\b[\s,.!]*)*$", re.I
 )
@@ -95,9 +95,32 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
+def _letter(char: str) -> bool:
+    # L*: letters of every script; M*: combining marks (accents, Devanagari vowel signs).
+    return unicodedata.category(char)[0] in "LM"
+
+
 def words_of(text: str) -> List[str]:
-    """Lower-case words and punctuation marks: ``"Hi, it's Ana!"`` -> hi , it's ana !"""
-    return [word.lower().rstrip(".") or "." for word in _WORD.findall(text)]
+    """Lower-case words, numbers and punctuation marks, in order:
+    ``"Hi, it's Ana!"`` -> ``["hi", ",", "it's", "ana", "!"]``; "3pm" -> 3, pm."""
+    found: List[str] = []
+    for token in text.lower().split():
+        word = ""
+        for char in token + " ":
+            last = word[-1:]
+            continues = (
+                (_letter(char) and (not last or _letter(last) or last in _SEPARATORS))
+                or (char.isdigit() and (not last or last.isdigit()))
+                or (char in _SEPARATORS and bool(last) and _letter(last))
+            )
+            if continues:
+                word += char
+            else:
+                found.extend([word.rstrip(_SEPARATORS)] if word.rstrip(_SEPARATORS) else [])
+                word = char if char.isdigit() or _letter(char) else ""
+                if not (word or char.isspace() or char == "."):
+                    found.append(char)
+    return found
 
 
 def _phrase(text: str) -> str:
@@ -178,7 +201,9 @@ def name_candidate(text: str) -> str:
 
 
 def _name_shaped(word: str) -> bool:
-    return bool(re.fullmatch(r"[^\W\d_]+(?:['-][^\W\d_]+)*'?", word, re.UNICODE))
+    """Letters of any script, joined by hyphens or apostrophes ("O'Neil", "Jean-Luc")."""
+    pieces = re.split(r"['-]", word.rstrip("'"))
+    return all(piece and all(_letter(char) for char in piece) for piece in pieces)
 
 
 def decide_name(text: str, intent: str | None = None) -> Decision:
