@@ -24,6 +24,7 @@ from clinic.booking.name import normalise_name
 from clinic.booking.phone import normalise_phone
 from clinic.booking.reasons import Reason
 from clinic.booking.slot_answer import Kind, decide
+from clinic.booking.up_front import given_up_front
 from clinic.booking.when import check_slot, nearest_open_slots, parse_when
 from clinic.db.repository import BookingRequest, BookingStoreError, iso_start, save_request
 from clinic.db.repository import taken_counts as stored_counts
@@ -257,6 +258,19 @@ class ValidateCallbackForm(ContactValidation, FormValidationAction):
         return {"callback_time": None}
 
 
+def said_up_front(tracker: Tracker) -> Dict[str, str]:
+    """What the message that asked to book already said (name, phone, email, time):
+    the form validates it when it starts and asks only for the rest."""
+    profile, current = load_clinic(), now()
+
+    def names_a_time(text: str) -> bool:
+        result = parse_when(text, profile, current)
+        return any(part is not None for part in (result.start, result.day, result.time))
+
+    text = str(tracker.latest_message.get("text") or "")
+    return given_up_front(text, profile.phone_region, names_a_time)
+
+
 class ActionStartBooking(Action):
     """Starts a new request: fresh answers (the concern of the symptom guide stays)."""
 
@@ -267,9 +281,11 @@ class ActionStartBooking(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_book_appointment")
-        return [SlotSet("booking_attempt", uuid.uuid4().hex)] + [
-            SlotSet(slot, None) for slot in BOOKING_SLOTS
-        ]
+        return (
+            [SlotSet("booking_attempt", uuid.uuid4().hex)]
+            + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
+            + [SlotSet(slot, value) for slot, value in said_up_front(tracker).items()]
+        )
 
 
 class ActionStartCallback(Action):

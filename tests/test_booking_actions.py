@@ -297,3 +297,20 @@ def test_no_thanks_where_the_email_is_asked_skips_it_whatever_the_intent(dispatc
     tracker = make_tracker("no thanks", "thank")
     result = ValidateBookingForm().validate_email("no thanks", dispatcher, tracker, domain)
     assert result == {"email": "none"}
+
+
+async def test_what_the_booking_request_already_says_is_kept_for_the_form_to_check(
+    dispatcher, domain
+):
+    text = "I'd like to book for next Tuesday at 3pm, my name is Ana Ruiz"
+    events = await ActionStartBooking().run(
+        dispatcher, make_tracker(text, "book_appointment"), domain
+    )
+    assert events[-2:] == [
+        SlotSet("patient_name", "Ana Ruiz"),
+        SlotSet("preferred_start", "I'd like to book for next Tuesday at 3pm"),
+    ]
+    slots = ValidateBookingForm().validate_preferred_start(
+        events[-1]["value"], dispatcher, make_tracker(text, "book_appointment"), domain
+    )
+    assert slots["preferred_start"] == "2026-11-24T15:00:00-05:00"

@@ -95,3 +95,18 @@ def test_a_name_that_sounds_like_parking_is_taken_in_the_call_back_request(assis
     assistant.reply_texts(sender, "yes please")
     reply = " ".join(assistant.reply_texts(sender, "Cy Park"))
     assert ASK_PHONE in reply and "About parking" not in reply
+
+
+def test_a_name_and_time_given_up_front_are_kept_shown_and_not_asked_again(assistant: Assistant):
+    sender = f"e2e-answers-{uuid.uuid4().hex}"
+    opening = "I'd like to book for next Tuesday at 3pm, my name is Ana Ruiz"
+    first = " ".join(assistant.reply_texts(sender, opening))
+    assert ASK_NAME not in first and ASK_PHONE in first
+    assistant.reply_texts(sender, "202 555 0123")
+    after_email = " ".join(assistant.reply_texts(sender, "no"))
+    assert "When would you like to come in" not in after_email
+    assert "what would you like help with" in after_email
+    for text in ["stiff neck", "no", "no", "no", "no"]:  # concern, then the four yes/no
+        summary = " ".join(assistant.reply_texts(sender, text))
+    assert "Name: Ana Ruiz" in summary
+    assert "Preferred time: Tuesday" in summary and "at 15:00" in summary
