@@ -33,7 +33,7 @@ def cases(name: str):
 # soreness at 0.98), then every 25th of the typed names and three with lead-ins.
 NAMES: List[str] = (
     ["Cy Park", "Philippa Greenhalgh", "Rose Hill", "Faith Price", "Bill Payne", "Will Booker"]
-    + ["Rocky Hurt", "Iris Safe", "Les Sessions", "I'm Kwame Mensah", "its will booker"]
+    + ["Rocky Hurt", "Iris Safe", "Les Sessions", "I'm Kwame Mensah", "its will booker", "Bill"]
     + cases("names.yml")["plain"][::25]
     + list(cases("names.yml")["with_lead_ins"])[::10]
 )

@@ -92,3 +92,17 @@ def test_will_and_can_open_a_question_only_before_a_pronoun():
 def test_a_slot_without_a_check_is_a_programming_error():
     with pytest.raises(ValueError):
         decide("pregnant", "yes")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "kind"),
+    [
+        ("Bill", "out_of_scope", Kind.ANSWER),
+        ("Price", "inform", Kind.ANSWER),
+        ("parking", "ask_clinic_info", Kind.DIGRESSION),
+        ("insurance", "ask_clinic_info", Kind.DIGRESSION),
+        ("Park", None, Kind.DIGRESSION),
+    ],
+)
+def test_a_lone_word_that_is_also_a_topic_is_tipped_by_the_intent(text, intent, kind):
+    assert decide("patient_name", text, intent).kind is kind

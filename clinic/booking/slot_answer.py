@@ -228,6 +228,9 @@ def decide_name(text: str, intent: str | None = None) -> Decision:
     if _only(words, "symptoms"):
         return Decision(Kind.REFUSAL, reason="symptom")
     if _only(words, "topics", "symptoms", "particles"):
+        # One word is ambiguous ("Bill", "parking"): the classifier tips it.
+        if len(words) == 1 and intent is not None and intent not in QUESTION_INTENTS:
+            return Decision(Kind.ANSWER, value=candidate)
         return Decision(Kind.DIGRESSION, reason="topic")
     if intent == "stop" and _only(words, "stop"):
         return Decision(Kind.DIGRESSION, reason="stop")
