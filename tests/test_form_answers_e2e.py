@@ -110,3 +110,14 @@ def test_a_name_and_time_given_up_front_are_kept_shown_and_not_asked_again(assis
         summary = " ".join(assistant.reply_texts(sender, text))
     assert "Name: Ana Ruiz" in summary
     assert "Preferred time: Tuesday" in summary and "at 15:00" in summary
+
+
+def test_a_yes_at_the_call_back_time_is_refused_and_a_plain_time_is_taken(assistant: Assistant):
+    sender = f"e2e-answers-{uuid.uuid4().hex}"
+    for text in ["can i speak to someone at the front desk", "yes please", "Cy Park"]:
+        assistant.reply_texts(sender, text)
+    assert "good time to call" in " ".join(assistant.reply_texts(sender, "202 555 0188"))
+    refused = assistant.reply_texts(sender, "yes")
+    assert "I still need a day or time" in refused[0]
+    saved = " ".join(assistant.reply_texts(sender, "first thing Friday"))
+    assert "Thank you, Cy Park" in saved and "first thing Friday" in saved

@@ -195,8 +195,8 @@ def name_candidate(text: str) -> str:
     parts = candidate.split()
     while len(parts) > 1 and parts[0].lower().rstrip(".") in titles:
         parts = parts[1:]
-    # Initials: "J. R. Tolkien" -> "J R Tolkien"
-    parts = [part[:-1] if len(part) == 2 and part.endswith(".") else part for part in parts]
+    # Abbreviations lose their dot: "J. R. Tolkien" -> "J R Tolkien", "King Jr." -> "King Jr"
+    parts = [part.rstrip(".") if part[:1].isalpha() else part for part in parts]
     return " ".join(parts).strip(" ,")
 
 
