@@ -23,6 +23,8 @@ from clinic.booking.email import normalise_email
 from clinic.booking.name import normalise_name
 from clinic.booking.phone import normalise_phone
 from clinic.booking.reasons import Reason
+from clinic.booking.slot_answer import Kind, decide
+from clinic.booking.up_front import given_up_front
 from clinic.booking.when import check_slot, nearest_open_slots, parse_when
 from clinic.db.repository import BookingRequest, BookingStoreError, iso_start, save_request
 from clinic.db.repository import taken_counts as stored_counts
@@ -103,6 +105,17 @@ def check_name(text: str) -> str | None:
     return result.name if result.ok else None
 
 
+def name_answer(text: str, intent: str | None) -> tuple[str | None, str | None]:
+    """The name in an answer, or the response that asks again: "yes", a greeting, a
+    symptom or a question is no name (clinic.booking.slot_answer decides)."""
+    decision = decide("patient_name", text, intent)
+    if decision.kind is not Kind.ANSWER:
+        shape = decision.reason == "shape"
+        return None, "utter_booking_invalid_name" if shape else "utter_booking_not_a_name"
+    name = check_name(decision.value or "")
+    return name, None if name else "utter_booking_invalid_name"
+
+
 def check_phone(text: str, profile: ClinicProfile) -> str | None:
     result = normalise_phone(strip_lead_in(text), profile.phone_region)
     return result.e164 if result.ok else None
@@ -150,16 +163,18 @@ class ContactValidation:
     def validate_patient_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        name = check_name(str(value or ""))
-        if name is None:
-            dispatcher.utter_message(response="utter_booking_invalid_name")
+        name, response = name_answer(str(value or ""), latest_intent(tracker))
+        if response:
+            dispatcher.utter_message(response=response)
         return {"patient_name": name}
 
     @skip_cleared
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        phone = check_phone(str(value or ""), load_clinic())
+        text = str(value or "")
+        answer = decide("phone", text, latest_intent(tracker)).kind is Kind.ANSWER
+        phone = check_phone(text, load_clinic()) if answer else None
         if phone is None:
             dispatcher.utter_message(response="utter_booking_invalid_phone")
         return {"phone": phone}
@@ -173,7 +188,8 @@ class ValidateBookingForm(ContactValidation, FormValidationAction):
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        email = check_email(str(value or ""))
+        decision = decide("email", str(value or ""), latest_intent(tracker))
+        email = check_email(decision.value or "") if decision.kind is Kind.ANSWER else None
         if email is None:
             dispatcher.utter_message(response="utter_booking_invalid_email")
         return {"email": email}
@@ -182,8 +198,12 @@ class ValidateBookingForm(ContactValidation, FormValidationAction):
     def validate_preferred_start(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        text = str(value or "")
+        if decide("preferred_start", text, latest_intent(tracker)).kind is not Kind.ANSWER:
+            dispatcher.utter_message(response="utter_booking_not_a_time")
+            return {"preferred_start": None}
         slots, response, values = check_preferred_start(
-            str(value or ""), load_clinic(), now(), day=preferred_day(tracker)
+            text, load_clinic(), now(), day=preferred_day(tracker)
         )
         if response:
             dispatcher.utter_message(response=response, **values)
@@ -232,7 +252,23 @@ class ValidateCallbackForm(ContactValidation, FormValidationAction):
     def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return {"callback_time": clean_answer(value, limit=100)}
+        if decide("callback_time", str(value or ""), latest_intent(tracker)).kind is Kind.ANSWER:
+            return {"callback_time": clean_answer(value, limit=100)}
+        dispatcher.utter_message(response="utter_booking_not_a_time")
+        return {"callback_time": None}
+
+
+def said_up_front(tracker: Tracker) -> Dict[str, str]:
+    """What the message that asked to book already said (name, phone, email, time):
+    the form validates it when it starts and asks only for the rest."""
+    profile, current = load_clinic(), now()
+
+    def names_a_time(text: str) -> bool:
+        result = parse_when(text, profile, current)
+        return any(part is not None for part in (result.start, result.day, result.time))
+
+    text = str(tracker.latest_message.get("text") or "")
+    return given_up_front(text, profile.phone_region, names_a_time)
 
 
 class ActionStartBooking(Action):
@@ -245,9 +281,11 @@ class ActionStartBooking(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_book_appointment")
-        return [SlotSet("booking_attempt", uuid.uuid4().hex)] + [
-            SlotSet(slot, None) for slot in BOOKING_SLOTS
-        ]
+        return (
+            [SlotSet("booking_attempt", uuid.uuid4().hex)]
+            + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
+            + [SlotSet(slot, value) for slot, value in said_up_front(tracker).items()]
+        )
 
 
 class ActionStartCallback(Action):

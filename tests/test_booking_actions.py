@@ -251,3 +251,66 @@ def test_the_action_server_start_check_stops_with_one_line_naming_the_path(tmp_p
     assert "\n" not in message
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fine' / 'clinic.db'}")
     store.require_writable_database()  # a writable location passes
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("yes", "affirm"), ("ok", "affirm"), ("hello", "greet"), ("my back hurts", "back_pain")],
+)
+def test_a_reply_that_is_no_name_is_not_stored_and_gets_the_name_hint(
+    dispatcher, domain, text, intent
+):
+    result = ValidateBookingForm().validate_patient_name(
+        text, dispatcher, make_tracker(text, intent), domain
+    )
+    assert result == {"patient_name": None}
+    assert responses(dispatcher) == ["utter_booking_not_a_name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "name"),
+    [
+        ("Cy Park", "ask_clinic_info", "Cy Park"),
+        ("it's faith price", "ask_clinic_info", "faith price"),
+        ("My name is Philippa Greenhalgh", "ask_suitability", "Philippa Greenhalgh"),
+    ],
+)
+def test_a_name_that_sounds_like_a_topic_is_stored_in_both_forms(
+    dispatcher, domain, text, intent, name
+):
+    for form in (ValidateBookingForm(), booking.ValidateCallbackForm()):
+        tracker = make_tracker(text, intent)
+        assert form.validate_patient_name(text, dispatcher, tracker, domain) == {
+            "patient_name": name
+        }
+    assert dispatcher.messages == []
+
+
+def test_a_yes_where_the_call_back_time_is_asked_is_not_stored(dispatcher, domain):
+    form = booking.ValidateCallbackForm()
+    result = form.validate_callback_time("yes", dispatcher, make_tracker("yes", "affirm"), domain)
+    assert result == {"callback_time": None}
+    assert responses(dispatcher) == ["utter_booking_not_a_time"]
+
+
+def test_no_thanks_where_the_email_is_asked_skips_it_whatever_the_intent(dispatcher, domain):
+    tracker = make_tracker("no thanks", "thank")
+    result = ValidateBookingForm().validate_email("no thanks", dispatcher, tracker, domain)
+    assert result == {"email": "none"}
+
+
+async def test_what_the_booking_request_already_says_is_kept_for_the_form_to_check(
+    dispatcher, domain
+):
+    text = "I'd like to book for next Tuesday at 3pm, my name is Ana Ruiz"
+    events = await ActionStartBooking().run(
+        dispatcher, make_tracker(text, "book_appointment"), domain
+    )
+    assert events[-2:] == [
+        SlotSet("patient_name", "Ana Ruiz"),
+        SlotSet("preferred_start", "I'd like to book for next Tuesday at 3pm"),
+    ]
+    slots = ValidateBookingForm().validate_preferred_start(
+        events[-1]["value"], dispatcher, make_tracker(text, "book_appointment"), domain
+    )
+    assert slots["preferred_start"] == "2026-11-24T15:00:00-05:00"

@@ -401,6 +401,7 @@ def is_urgent(variant: dict[str, Any]) -> bool:
 FORM_PROMPT_PREFIXES = (
     "utter_ask_",
     "utter_booking_invalid_",
+    "utter_booking_not_a_",  # hints the form's question follows
     "utter_booking_time_",
     "utter_booking_what_to_change",
 )

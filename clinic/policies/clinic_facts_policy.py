@@ -20,16 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
-from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from clinic.policies.event_only_policy import EventOnlyPolicy
 from clinic.settings import clinic_slots, load_clinic
 
 
@@ -41,7 +40,7 @@ def missing_facts(tracker: DialogueStateTracker, facts: Dict[str, str]) -> List[
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
 )
-class ClinicFactsPolicy(Policy):
+class ClinicFactsPolicy(EventOnlyPolicy):
     """Fills empty clinic slots from clinic.yml; never predicts an action."""
 
     @staticmethod
@@ -59,11 +58,6 @@ class ClinicFactsPolicy(Policy):
         super().__init__(config, model_storage, resource, execution_context, **kwargs)
         self._facts: Dict[str, str] | None = None
 
-    def train(
-        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        return self._resource
-
     def facts(self, domain: Domain) -> Dict[str, str]:
         """clinic.yml's facts that are domain slots, read at the first prediction."""
         if self._facts is None:
@@ -72,13 +66,5 @@ class ClinicFactsPolicy(Policy):
             self._facts = {name: value for name, value in facts.items() if name in slot_names}
         return self._facts
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        return self._prediction(
-            self._default_predictions(domain), events=missing_facts(tracker, self.facts(domain))
-        )
+    def events(self, tracker: DialogueStateTracker, domain: Domain) -> List[Event]:
+        return list(missing_facts(tracker, self.facts(domain)))
