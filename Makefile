@@ -25,7 +25,7 @@ export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export LOCK_STORE_URL ?= memory://
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick bench-console soak audit
+.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-form-answers test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick bench-console soak audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -110,12 +110,17 @@ test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection 
 RED_FLAG_MIN_RECALL ?= 0.98
 RED_FLAG_MAX_FALSE_ALARMS ?= 0.04
 RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.95
+# The forms' answer-or-digression decision on held-out replies (round 9 measures 0.962).
+FORM_ANSWERS_MIN_ACCURACY ?= 0.94
+test-form-answers: train ## held-out form replies (names, not names, times, questions): fails below the bar
+	$(PY) scripts/check_slot_answers.py --min-accuracy $(FORM_ANSWERS_MIN_ACCURACY)
+
 test-red-flags: spacy ## red-flag recall and false alarms: seed, development and held-out cases (fails below the held-out bar)
 	$(PY) scripts/red_flag_report.py --min-holdout-recall $(RED_FLAG_MIN_RECALL) \
 	  --max-holdout-false-alarms $(RED_FLAG_MAX_FALSE_ALARMS) \
 	  --min-holdout-self-harm-recall $(RED_FLAG_MIN_SELF_HARM_RECALL)
 
-test: lint audit validate train pytest test-stories test-nlu test-red-flags bench-quick ## everything CI runs (bench-quick only proves the benchmark runs)
+test: lint audit validate train pytest test-stories test-nlu test-form-answers test-red-flags bench-quick ## everything CI runs (bench-quick only proves the benchmark runs)
 
 scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out test when missing
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/redis-server ]; then \

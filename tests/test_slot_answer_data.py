@@ -94,3 +94,60 @@ def test_a_question_mid_form_is_left_to_the_rules_whatever_slot_is_asked(
 @pytest.mark.parametrize(("text", "intent"), QUESTIONS)
 def test_the_questions_carry_intents_the_rules_answer_mid_form(text: str, intent: str):
     assert intent in QUESTION_INTENTS
+
+
+# Round 8, written outside the team and measured once as held-out before its misses were
+# fixed (see the file's header); its replies carry no intent, so each is decided under
+# the intents a classifier gives such replies.
+ROUND8 = load("round8.yml")
+
+
+@pytest.mark.parametrize("intent", ["inform", "out_of_scope", "affirm"])
+@pytest.mark.parametrize("text", ROUND8["names"])
+def test_round8_a_name_typed_with_or_without_lead_in_is_a_name(text: str, intent: str):
+    assert decide("patient_name", text, intent).kind is Kind.ANSWER
+
+
+@pytest.mark.parametrize("text", ROUND8["not_names"])
+def test_round8_a_reply_that_is_no_name_is_not_taken_as_one(text: str):
+    assert decide("patient_name", text, "inform").kind is not Kind.ANSWER
+
+
+@pytest.mark.parametrize("slot", ["preferred_start", "callback_time"])
+@pytest.mark.parametrize("text", ROUND8["times"])
+def test_round8_a_time_answers_both_time_questions(text: str, slot: str):
+    assert decide(slot, text, "inform").kind is Kind.ANSWER
+
+
+@pytest.mark.parametrize("slot", ["patient_name", "phone", "preferred_start"])
+@pytest.mark.parametrize("text", ROUND8["questions"])
+def test_round8_a_question_is_left_to_the_rules(text: str, slot: str):
+    assert decide(slot, text, "ask_clinic_info").kind is Kind.DIGRESSION
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("van Dijk, Sanne", "Sanne van Dijk"),
+        ("sure - Victor Mann", "Victor Mann"),
+        ("hi im faisal", "faisal"),
+        ("the name's Dean Lucky", "Dean Lucky"),
+        ("A.J. Kowalczyk", "A.J Kowalczyk"),
+    ],
+)
+def test_lead_ins_acknowledgements_and_surname_first_are_read_as_the_name(text, name):
+    assert decide("patient_name", text, "inform") == (Kind.ANSWER, name, None)
+
+
+@pytest.mark.parametrize("text", ["April May", "June Friday", "Summer Day"])
+def test_a_name_made_of_month_or_day_words_stays_a_name(text: str):
+    assert decide("patient_name", text, "inform").kind is Kind.ANSWER
+
+
+@pytest.mark.parametrize("text", ["how soon can someone see me?", "what time do you close?"])
+def test_an_asking_question_with_a_time_word_is_no_time(text: str):
+    assert decide("preferred_start", text, "inform").kind is Kind.DIGRESSION
+
+
+def test_a_proposal_shaped_as_a_question_is_a_time():
+    assert decide("preferred_start", "how about friday at 2?", "inform").kind is Kind.ANSWER

@@ -69,6 +69,12 @@ _TRAILING = re.compile(
 _GREETING_LEAD = re.compile(
     r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b(?:\s+there)?[\s,!.-]*", re.I
 )
+# An acknowledgement before the answer: "sure, it's Ana", "ok its Willow Kent".
+_ACK_LEAD = re.compile(r"^(?:sure|ok|okay|yes|yeah|yep|yup|alright)\b[\s,!.:;-]+(?=\S)", re.I)
+# Questions that ask rather than propose: "how soon can someone see me?" is no time,
+# "how about friday at 2?" is one.
+_ASKING = frozenset({"what", "what's", "whats", "where", "where's", "why", "how", "how's",
+                     "who", "which"})  # fmt: skip
 
 
 class Kind(str, Enum):
@@ -188,9 +194,15 @@ def _sentence(words: List[str], intent: str | None) -> Decision:
 
 
 def name_candidate(text: str) -> str:
-    """``"Hi, my name is Dr. Ana Ruiz, thanks"`` -> ``"Ana Ruiz"``."""
-    candidate = _TRAILING.sub("", _GREETING_LEAD.sub("", text))
-    candidate = strip_lead_in(candidate)
+    """``"Hi, my name is Dr. Ana Ruiz, thanks"`` -> ``"Ana Ruiz"``; ``"Sure, it's Ana"`` ->
+    ``"Ana"``; ``"van Dijk, Sanne"`` -> ``"Sanne van Dijk"``."""
+    candidate = _TRAILING.sub("", text)
+    for _ in range(3):  # "hi, sure - it's ...": greeting, acknowledgement, lead-in
+        before = candidate
+        candidate = strip_lead_in(_ACK_LEAD.sub("", _GREETING_LEAD.sub("", candidate)))
+        if candidate == before:
+            break
+    candidate = _surname_first(candidate)
     titles = slot_words()["titles"]
     parts = candidate.split()
     while len(parts) > 1 and parts[0].lower().rstrip(".") in titles:
@@ -200,9 +212,23 @@ def name_candidate(text: str) -> str:
     return " ".join(parts).strip(" ,")
 
 
+def _surname_first(candidate: str) -> str:
+    """``"van Dijk, Sanne"`` -> ``"Sanne van Dijk"``: a surname, a comma and given names,
+    each one to three name-shaped words, as forms and registers write them."""
+    if candidate.count(",") != 1:
+        return candidate
+    surname, given = (part.split() for part in candidate.split(","))
+    if not (0 < len(surname) <= 3 and 0 < len(given) <= 3):
+        return candidate
+    if not all(_name_shaped(word.rstrip(".")) for word in surname + given):
+        return candidate
+    return " ".join(given + surname)
+
+
 def _name_shaped(word: str) -> bool:
-    """Letters of any script, joined by hyphens or apostrophes ("O'Neil", "Jean-Luc")."""
-    pieces = re.split(r"['-]", word.rstrip("'"))
+    """Letters of any script, joined by hyphens, apostrophes or the dots of initials
+    ("O'Neil", "Jean-Luc", "A.J")."""
+    pieces = re.split(r"['.-]", word.rstrip("'"))
     return all(piece and all(_letter(char) for char in piece) for piece in pieces)
 
 
@@ -225,6 +251,10 @@ def decide_name(text: str, intent: str | None = None) -> Decision:
         return Decision(Kind.REFUSAL, reason="shape")
     if len(parts) > MAX_NAME_WORDS or _has(words, "function_words"):
         return _sentence(words, intent)
+    if _has(words, "fillers"):
+        return Decision(Kind.REFUSAL, reason="filler")
+    if len(words) > 1 and _only(words, "time_words") and _has(words, "relative_times"):
+        return Decision(Kind.REFUSAL, reason="time")
     if _only(words, "symptoms"):
         return Decision(Kind.REFUSAL, reason="symptom")
     if _only(words, "topics", "symptoms", "particles"):
@@ -269,11 +299,14 @@ def decide_time(text: str, intent: str | None = None) -> Decision:
         return early
     words = words_of(text)
     question = is_question(text)
+    plain = [word for word in words if word[0].isalnum()]
+    asking = bool(plain) and plain[0] in _ASKING and plain[1:2] != ["about"]
+    if question and asking:
+        return Decision(Kind.DIGRESSION, reason="question")
     if has_time(text) and not (question and _has(words, "topics")):
         return Decision(Kind.ANSWER, value=_clean(text))
     if question:
         return Decision(Kind.DIGRESSION, reason="question")
-    plain = [word for word in words if word[0].isalnum()]
     if _only(plain, "topics", "function_words"):
         return Decision(Kind.DIGRESSION, reason="topic")
     if intent in QUESTION_INTENTS:
