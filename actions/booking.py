@@ -24,7 +24,7 @@ from clinic.booking.name import normalise_name
 from clinic.booking.phone import normalise_phone
 from clinic.booking.reasons import Reason
 from clinic.booking.slot_answer import Kind, decide
-from clinic.booking.up_front import given_up_front
+from clinic.booking.up_front import given_up_front, time_phrase
 from clinic.booking.when import check_slot, nearest_open_slots, parse_when
 from clinic.db.repository import BookingRequest, BookingStoreError, iso_start, save_request
 from clinic.db.repository import taken_counts as stored_counts
@@ -49,6 +49,13 @@ BOOKING_SLOTS = (
     "booking_reference",
 )
 CALLBACK_SLOTS = ("callback_time", "booking_reference")
+# Call-back slot <- the piece of a booking request given up front that fills it.
+CALLBACK_UP_FRONT = {
+    "patient_name": "patient_name",
+    "phone": "phone",
+    "callback_time": "preferred_start",
+    "concern": "concern",
+}
 DAY_FORMAT = "%A %-d %B"
 START_FORMAT = "%A %-d %B at %H:%M"
 
@@ -258,17 +265,33 @@ class ValidateCallbackForm(ContactValidation, FormValidationAction):
         return {"callback_time": None}
 
 
-def said_up_front(tracker: Tracker) -> Dict[str, str]:
-    """What the message that asked to book already said (name, phone, email, time):
-    the form validates it when it starts and asks only for the rest."""
+def said_up_front(texts: List[str], parsed_times_only: bool = True) -> Dict[str, str]:
+    """What the messages that asked for a booking or a call-back already said (name, phone,
+    email, time, concern; a later message's piece wins): the form validates it when it
+    starts and asks only for the rest. A booking's time must be one the clinic's time
+    parser reads; a call-back's is free text ("after 5"), so any words of time will do."""
     profile, current = load_clinic(), now()
 
     def names_a_time(text: str) -> bool:
+        if not parsed_times_only:
+            return True
         result = parse_when(text, profile, current)
         return any(part is not None for part in (result.start, result.day, result.time))
 
-    text = str(tracker.latest_message.get("text") or "")
-    return given_up_front(text, profile.phone_region, names_a_time)
+    found: Dict[str, str] = {}
+    for text in texts:
+        found.update(given_up_front(text, profile.phone_region, names_a_time))
+    return found
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def earlier_user_text(tracker: Tracker) -> str:
+    """The text of the user message before the latest one ("" when there is none)."""
+    users = [event for event in tracker.events if event.get("event") == "user"]
+    return str(users[-2].get("text") or "") if len(users) > 1 else ""
 
 
 class ActionStartBooking(Action):
@@ -284,7 +307,10 @@ class ActionStartBooking(Action):
         return (
             [SlotSet("booking_attempt", uuid.uuid4().hex)]
             + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
-            + [SlotSet(slot, value) for slot, value in said_up_front(tracker).items()]
+            + [
+                SlotSet(slot, value)
+                for slot, value in said_up_front([latest_text(tracker)]).items()
+            ]
         )
 
 
@@ -296,9 +322,19 @@ class ActionStartCallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_callback_intro")
-        return [SlotSet("booking_attempt", uuid.uuid4().hex)] + [
-            SlotSet(slot, None) for slot in CALLBACK_SLOTS
-        ]
+        # The request ("can someone ring me on 07700 900123 after 5? it's Ana") and the
+        # "yes" to the offer ("yes please, I'm Ana") may already hold the answers.
+        given = said_up_front(
+            [earlier_user_text(tracker), latest_text(tracker)], parsed_times_only=False
+        )
+        kept = {slot: given[key] for slot, key in CALLBACK_UP_FRONT.items() if key in given}
+        if "callback_time" in kept:  # the time words only, as staff will read them
+            kept["callback_time"] = time_phrase(kept["callback_time"])
+        return (
+            [SlotSet("booking_attempt", uuid.uuid4().hex)]
+            + [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
+            + [SlotSet(slot, value) for slot, value in kept.items()]
+        )
 
 
 def optional_bool(value: Any) -> bool | None:

@@ -8,11 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions import booking, store
 from actions.booking import (
     ActionStartBooking,
+    ActionStartCallback,
     ActionSubmitBooking,
     ActionSubmitCallback,
     ValidateBookingForm,
@@ -314,3 +316,38 @@ async def test_what_the_booking_request_already_says_is_kept_for_the_form_to_che
         events[-1]["value"], dispatcher, make_tracker(text, "book_appointment"), domain
     )
     assert slots["preferred_start"] == "2026-11-24T15:00:00-05:00"
+
+
+def callback_tracker(request: str, reply: str) -> Tracker:
+    """A conversation whose visitor asked for a person (``request``), was offered a
+    call-back and answered ``reply``."""
+    tracker = make_tracker(reply, "affirm")
+    tracker.events = [
+        {"event": "user", "text": request, "parse_data": {"intent": {"name": "request_human"}}},
+        {"event": "bot", "text": "Would you like a call back?"},
+        {"event": "user", "text": reply, "parse_data": {"intent": {"name": "affirm"}}},
+    ]
+    return tracker
+
+
+async def test_what_the_call_back_request_and_its_yes_already_say_is_kept(dispatcher, domain):
+    tracker = callback_tracker(
+        "can someone call me back tomorrow afternoon about my sciatica", "yes please, I'm Ana Ruiz"
+    )
+    events = await ActionStartCallback().run(dispatcher, tracker, domain)
+    kept = {event["name"]: event["value"] for event in events[3:]}
+    assert kept == {
+        "patient_name": "Ana Ruiz",
+        "callback_time": "tomorrow afternoon",
+        "concern": "my sciatica",
+    }
+
+
+async def test_a_call_back_asked_for_without_details_only_starts_afresh(dispatcher, domain):
+    events = await ActionStartCallback().run(
+        dispatcher, callback_tracker("can i talk to a real person", "yes"), domain
+    )
+    assert [(e["name"], e["value"]) for e in events[1:]] == [
+        ("callback_time", None),
+        ("booking_reference", None),
+    ]

@@ -132,3 +132,15 @@ def test_a_yes_at_the_call_back_time_is_refused_and_a_plain_time_is_taken(assist
     assert "I still need a day or time" in refused[0]
     saved = " ".join(assistant.reply_texts(sender, "first thing Friday"))
     assert "Thank you, Cy Park" in saved and "first thing Friday" in saved
+
+
+def test_a_name_and_time_given_with_the_call_back_request_are_not_asked_again(
+    assistant: Assistant,
+):
+    sender = f"e2e-answers-{uuid.uuid4().hex}"
+    assistant.reply_texts(sender, "could a person ring me back after 5, my name is Ana Ruiz")
+    started = " ".join(assistant.reply_texts(sender, "yes please"))
+    assert ASK_PHONE in started and ASK_NAME not in started
+    saved = " ".join(assistant.reply_texts(sender, "202 555 0147"))
+    assert "good time to call" not in saved
+    assert "Thank you, Ana Ruiz" in saved and "(after 5)" in saved

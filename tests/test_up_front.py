@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic.booking.up_front import given_up_front
+from clinic.booking.up_front import given_up_front, time_phrase
 
 
 def test_the_issue_s_opening_message_gives_the_time_and_the_name():
@@ -55,3 +55,17 @@ def test_the_shortest_complaint_is_the_concern():
     assert given_up_front("I want to book with a physio about headaches", "US") == {
         "concern": "headaches"
     }
+
+
+@pytest.mark.parametrize(
+    ("clause", "phrase"),
+    [
+        ("can someone call me back tomorrow after 5 please", "tomorrow after 5"),
+        ("ring me any time after 3", "any time after 3"),
+        ("call me on friday morning, thanks", "on friday morning"),
+        ("whenever suits", "whenever"),
+        ("no time words here", "no time words here"),
+    ],
+)
+def test_the_time_phrase_keeps_the_words_that_say_the_time(clause: str, phrase: str):
+    assert time_phrase(clause) == phrase
