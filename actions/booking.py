@@ -220,6 +220,9 @@ class ValidateBookingForm(ContactValidation, FormValidationAction):
     def validate_concern(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        # "yes", "ok" or "hello" is no concern: the form asks its question again.
+        if decide("concern", str(value or ""), latest_intent(tracker)).kind is not Kind.ANSWER:
+            return {"concern": None}
         return {"concern": clean_answer(value)}
 
     @skip_cleared

@@ -351,3 +351,19 @@ async def test_a_call_back_asked_for_without_details_only_starts_afresh(dispatch
         ("callback_time", None),
         ("booking_reference", None),
     ]
+
+
+@pytest.mark.parametrize("text", ["yes", "ok", "hello", "no thanks"])
+def test_a_yes_or_a_greeting_where_the_concern_is_asked_is_not_stored(dispatcher, domain, text):
+    tracker = make_tracker(text, "affirm")
+    assert ValidateBookingForm().validate_concern(text, dispatcher, tracker, domain) == {
+        "concern": None
+    }
+
+
+def test_a_complaint_where_the_concern_is_asked_is_stored(dispatcher, domain):
+    tracker = make_tracker("stiff neck since monday", "neck_pain")
+    result = ValidateBookingForm().validate_concern(
+        "stiff neck since monday", dispatcher, tracker, domain
+    )
+    assert result == {"concern": "stiff neck since monday"}
