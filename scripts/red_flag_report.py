@@ -126,6 +126,10 @@ def verdicts(
             found = []
         if found:
             want = case.get("category")
+            # Beside other signs the learned detector still adds self-harm at its bar.
+            bar = self_harm_threshold if self_harm_threshold is not None else threshold
+            if SELF_HARM not in found and score.get(SELF_HARM, 0.0) >= bar:
+                found = [*found, SELF_HARM]
             out.append(("rules", want if want in found else found[0]))
             continue
         suspected = choose(score, threshold, self_harm_threshold)

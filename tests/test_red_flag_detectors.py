@@ -261,6 +261,27 @@ def test_a_warning_sign_reported_now_keeps_the_rules_finding(classifier):
     ]
 
 
+def suspected_beside(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
+    rule = {"entity": "red_flag", "value": category, "start": 0, "end": len(text)}
+    message = Message(data={TEXT: text, ENTITIES: [rule]})
+    (message,) = classifier.process([message])
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag_suspected"]
+
+
+def test_self_harm_is_suspected_beside_another_category_the_rules_found(classifier):
+    case = next(
+        c
+        for c in read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")
+        if c["category"] == "self_harm" and "text" in c
+    )
+    assert suspected_beside(classifier, case["text"], "trauma") == ["self_harm"]
+
+
+def test_nothing_is_suspected_beside_a_rule_finding_of_an_ordinary_sign(classifier):
+    text = "crushing chest pain spreading down my left arm"
+    assert suspected_beside(classifier, text, "cardiac") == []
+
+
 def test_the_context_model_doubts_a_question_more_than_a_report():
     positives = [{"text": "my chest is crushing and my arm is numb", "category": "cardiac"}] * 3
     near_misses = [{"text": "what does chest pain from the heart feel like?"}] * 3

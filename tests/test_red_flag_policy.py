@@ -163,6 +163,15 @@ def test_a_rule_finding_wins_over_a_suspicion_in_the_same_message(policy, domain
     assert predicted(policy, domain, tracker(message)) == EMERGENCY
 
 
+def test_self_harm_suspected_beside_a_rule_finding_brings_the_crisis_line_too(policy, domain):
+    message = user("he has a rope in his car since the crash", "out_of_scope", "trauma")
+    message.entities.append({"entity": "red_flag_suspected", "value": "self_harm"})
+    t = tracker(message)
+    assert predicted(policy, domain, t) == SELF_HARM
+    t.update(ActionExecuted(SELF_HARM))
+    assert predicted(policy, domain, t) == EMERGENCY
+
+
 def test_suspected_self_harm_gets_the_crisis_reply_at_once_not_a_question(policy, domain):
     t = tracker(suspected("everyone would be fine without me", "feeling_low", "self_harm"))
     assert predicted(policy, domain, t) == SELF_HARM

@@ -327,3 +327,11 @@ def test_the_report_drops_a_vetoed_rules_finding_and_self_harm_only_from_its_own
     assert verdicts == [("none", ""), ("rules", "self_harm"), ("rules", "trauma")]
     args = (scores, cases, 0.5, 0.4, doubts, 0.8, 0.95)
     assert report.verdicts(lambda case: rules[case["text"]], *args)[1] == ("none", "")
+
+
+def test_the_report_counts_self_harm_the_learned_detector_adds_beside_a_rule_finding():
+    report = load_report()
+    cases = [{"text": "a", "category": "self_harm"}, {"text": "b", "category": "self_harm"}]
+    scores = [{"self_harm": 0.35, "trauma": 0.2}, {"self_harm": 0.1, "trauma": 0.2}]
+    verdicts = report.verdicts(lambda case: ["trauma"], scores, cases, 0.5, 0.3)
+    assert verdicts == [("rules", "self_harm"), ("rules", "trauma")]

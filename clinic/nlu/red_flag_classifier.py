@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -169,6 +169,17 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
             return False
         return self._model.doubt([text])[0] >= float(veto)
 
+    def _self_harm_beside(self, text: str, flags: List[Dict[str, Any]]) -> Tuple[str, float] | None:
+        """Self-harm when the rules found only other signs but the model's self-harm
+        probability reaches its bar ("my brother has back pain since a car crash and
+        tonight he told me he's got a rope in his car"): the urgent reply then carries
+        the crisis line too."""
+        if any(flag.get(ENTITY_ATTRIBUTE_VALUE) == SELF_HARM for flag in flags):
+            return None
+        (scores,) = self._model.scores([text])  # type: ignore[union-attr]
+        score = scores.get(SELF_HARM, 0.0)
+        return (SELF_HARM, score) if score >= float(self._config["self_harm_threshold"]) else None
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
@@ -178,15 +189,17 @@ class RedFlagClassifier(GraphComponent, EntityExtractorMixin):
                 continue
             entities = message.get(ENTITIES, [])
             flags = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == RULES_ENTITY]
-            if flags:
-                if not self._vetoed(text, flags):
-                    continue
-                message.set(ENTITIES, [e for e in entities if e not in flags], add_to_output=True)
-            suspected = self._model.suspect(
-                text,
-                float(self._config["threshold"]),
-                float(self._config["self_harm_threshold"]),
-            )
+            if flags and not self._vetoed(text, flags):
+                suspected = self._self_harm_beside(text, flags)
+            else:
+                if flags:
+                    kept = [e for e in entities if e not in flags]
+                    message.set(ENTITIES, kept, add_to_output=True)
+                suspected = self._model.suspect(
+                    text,
+                    float(self._config["threshold"]),
+                    float(self._config["self_harm_threshold"]),
+                )
             if suspected is None:
                 continue
             category, confidence = suspected

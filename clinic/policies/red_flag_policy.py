@@ -153,9 +153,10 @@ class RedFlagPolicy(Policy):
             )
 
         categories = red_flag_categories(tracker.latest_message)
-        if categories:
-            return urgent(categories)
         suspected = red_flag_categories(tracker.latest_message, SUSPECTED_ENTITY)
+        if categories:
+            # Self-harm suspected beside another sign: the crisis line comes too.
+            return urgent(categories + [c for c in suspected if c in self_harm])
         if suspected:
             if any(category in self_harm for category in suspected):
                 return urgent([c for c in suspected if c in self_harm])
