@@ -69,6 +69,19 @@ def test_thoughts_of_self_harm_get_the_crisis_line(assistant: Assistant, clinic:
     assert any(clinic.crisis_line in m.get("text", "") for m in messages)
 
 
+def test_self_harm_beside_another_warning_sign_gets_the_crisis_line_and_urgent_care(
+    assistant: Assistant, clinic: ClinicProfile
+):
+    text = (
+        "My brother (19) has had back pain since a car crash and tonight he told me "
+        "he's got a rope in his car and 'a plan'. I don't know what to do"
+    )
+    messages = assistant.replies(new_sender(), text)
+    texts = " ".join(m.get("text", "") for m in messages)
+    assert is_urgent(messages)
+    assert clinic.crisis_line in texts and clinic.emergency_number in texts
+
+
 def test_a_warning_sign_spread_over_two_messages_gets_urgent_care_on_the_second(
     assistant: Assistant, clinic: ClinicProfile
 ):
