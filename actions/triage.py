@@ -48,6 +48,16 @@ def screened_positive(slots: Dict[str, Any], areas: List[str]) -> bool:
     return any(slots.get(screening_slot(area)) is True for area in areas)
 
 
+def said_duration(message: Dict[str, Any]) -> str | None:
+    """The words of the first ``duration`` entity in ``message`` ("3 weeks"), as typed."""
+    text = str(message.get("text") or "")
+    for entity in message.get("entities") or []:
+        start, end = entity.get("start"), entity.get("end")
+        if entity.get("entity") == "duration" and isinstance(start, int) and isinstance(end, int):
+            return clean_answer(text[start:end]) or None
+    return None
+
+
 class ActionStartSymptomGuide(Action):
     """Acknowledges the complaint and sets up the guide for the areas named."""
 
@@ -64,7 +74,12 @@ class ActionStartSymptomGuide(Action):
         resets += [SlotSet(slot, None) for slot in GUIDE_SLOTS]
         # the complaint in the visitor's words prefills the booking request's concern
         concern = SlotSet("concern", clean_answer(tracker.latest_message.get("text")))
-        return [SlotSet("symptom_areas", areas or ["back"]), *resets, concern]
+        events = [SlotSet("symptom_areas", areas or ["back"]), *resets, concern]
+        # "my lower back has been killing me for 3 weeks": the guide does not ask how long.
+        duration = said_duration(tracker.latest_message)
+        if duration:
+            events.append(SlotSet("symptom_duration", duration))
+        return events
 
 
 class ValidateSymptomForm(FormValidationAction):

@@ -234,3 +234,11 @@ def test_a_bad_phone_number_is_asked_again_with_a_specific_message(assistant: As
     assert "phone number" in reply
     reply = " ".join(assistant.reply_texts(sender, "202 555 0123"))
     assert "email" in reply.lower()
+
+
+def test_a_duration_said_with_the_complaint_is_not_asked_again(assistant: Assistant):
+    sender = new_sender()
+    assistant.reply_texts(sender, "my lower back has been killing me for 3 weeks")
+    after_screen = " ".join(assistant.reply_texts(sender, "no"))  # the guide's safety check
+    assert "How long has this been going on?" not in after_screen
+    assert "what does it feel like?" in after_screen

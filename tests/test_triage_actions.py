@@ -129,3 +129,20 @@ async def test_a_question_inside_a_form_is_answered_and_unknown_ones_get_the_def
     await ActionAnswerQuestion().run(dispatcher, make_tracker("is it safe", "ask_safety"), domain)
     await ActionAnswerQuestion().run(dispatcher, make_tracker("hmm", "inform"), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_safety", "utter_default"]
+
+
+async def test_a_duration_said_with_the_complaint_is_kept_and_not_asked_again(dispatcher, domain):
+    text = "my lower back has been killing me for 3 weeks"
+    entity = {"entity": "duration", "value": "weeks", "start": 38, "end": 45}
+    tracker = make_tracker(text, "back_pain", [entity])
+    events = await ActionStartSymptomGuide().run(dispatcher, tracker, domain)
+    assert events[-1] == SlotSet("symptom_duration", "3 weeks")
+    assert SlotSet("symptom_duration", None) in events  # an earlier guide's answer is cleared
+
+
+async def test_without_a_duration_in_the_complaint_the_guide_asks_for_it(dispatcher, domain):
+    tracker = make_tracker("my lower back is killing me", "back_pain")
+    events = await ActionStartSymptomGuide().run(dispatcher, tracker, domain)
+    assert [e for e in events if e["name"] == "symptom_duration"] == [
+        SlotSet("symptom_duration", None)
+    ]
