@@ -205,3 +205,13 @@ def test_a_failing_redis_raises_rasas_lock_error(redis_server: Redis):
     store = UrlLockStore(endpoint("redis://127.0.0.1:1/1", socket_timeout=1))
     with pytest.raises(LockError, match="Error while acquiring lock"):
         store.issue_ticket("c5")
+
+
+def test_a_conversation_id_with_quotes_slashes_and_accents_survives_the_script(
+    store: AtomicRedisLockStore, redis_server: Redis
+):
+    sender = 'zoë "x"/y\\z'
+    assert [store.issue_ticket(sender), store.issue_ticket(sender)] == [0, 1]
+    assert store.get_lock(sender).conversation_id == sender
+    rasas = RedisLockStore(host="127.0.0.1", port=redis_server.port)
+    assert rasas.issue_ticket(sender) == 2  # Rasa's own store reads what the script wrote
