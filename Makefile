@@ -130,7 +130,7 @@ scaleout-deps: ## install Debian's postgresql and redis-server for the scale-out
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
 	    --no-install-recommends postgresql redis-server; fi
 
-test-scaleout: train scaleout-deps ## 2 Rasa processes on PostgreSQL + Redis: conversations complete and in order
+test-scaleout: train scaleout-deps ## 2, then 4 Rasa processes on PostgreSQL + Redis: conversations complete and in order
 	$(PY) -m pytest -m scaleout tests/test_scale_out.py
 
 bench: train scaleout-deps ## full benchmark, project vs project+TED vs default pipeline: bench/results.json, bench/README.md (1 h+)

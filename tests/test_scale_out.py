@@ -1,8 +1,10 @@
-"""Scale-out: two Rasa server processes share a PostgreSQL tracker store and a Redis
-lock store (``LOCK_STORE_URL``), and conversations stay complete and in order.
+"""Scale-out: 2 and then 4 Rasa server processes share a PostgreSQL tracker store and a
+Redis lock store (``LOCK_STORE_URL``, the project's ``AtomicRedisLockStore``), and
+conversations stay complete and in order, also when messages of one conversation
+reach different processes at the same instant.
 
 Starts real PostgreSQL and Redis servers (``make scaleout-deps``) on free loopback
-ports, one action server and two Rasa servers. Runs only when asked for
+ports, one action server and the Rasa servers. Runs only when asked for
 (``pytest -m scaleout``, ``make test-scaleout``).
 """
 
@@ -36,7 +38,7 @@ CONVERSATIONS = 20
 @pytest.fixture(scope="module")
 def stores(request: pytest.FixtureRequest) -> Iterator[Tuple[Postgres, Redis]]:
     if "scaleout" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("starts PostgreSQL, Redis and 2 Rasa servers: run `make test-scaleout`")
+        pytest.skip("starts PostgreSQL, Redis and 2, then 4 Rasa servers: run `make test-scaleout`")
     if missing := missing_packages():
         pytest.fail(f"missing Debian packages {missing}: run `make scaleout-deps`")
     pg = start_postgres()
@@ -50,15 +52,17 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Tuple[Postgres, Redis]]:
     stop_postgres(pg)
 
 
-@pytest.fixture(scope="module")
-def two_rasa_processes(
-    stores: Tuple[Postgres, Redis], tmp_path_factory: pytest.TempPathFactory
+@pytest.fixture(scope="module", params=[2, 4], ids=lambda n: f"{n}-processes")
+def rasa_processes(
+    stores: Tuple[Postgres, Redis],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Stack]:
     pg, redis = stores
     stack = start_stack(
         tmp_path_factory.mktemp("scaleout"),
         newest_model(),
-        rasa_processes=2,
+        rasa_processes=request.param,
         extra_env={"TRACKER_STORE_URL": pg.url, "LOCK_STORE_URL": redis.url},
     )
     yield stack
@@ -103,16 +107,16 @@ def assert_turns_complete_and_in_order(events: List[Dict[str, object]], texts: L
     assert sum(e["action"] == "action_session_start" for e in events) == 1
 
 
-def test_two_rasa_processes_keep_every_conversation_complete_and_in_order(
-    stores: Tuple[Postgres, Redis], two_rasa_processes: Stack
+def test_rasa_processes_keep_every_conversation_complete_and_in_order(
+    stores: Tuple[Postgres, Redis], rasa_processes: Stack
 ):
     pg, _ = stores
-    urls = [server.url for server in two_rasa_processes.rasa]
-    target = Target("rest", urls)  # each conversation alternates processes message by message
+    urls = [server.url for server in rasa_processes.rasa]
+    target = Target("rest", urls)  # each conversation goes round the processes message by message
     result = asyncio.run(
         run_load(
             target,
-            label="2 processes",
+            label=f"{len(urls)} processes",
             concurrency=CONVERSATIONS,
             conversations=CONVERSATIONS,
             sender_prefix="scaleout",
@@ -127,60 +131,73 @@ def test_two_rasa_processes_keep_every_conversation_complete_and_in_order(
 
 
 async def _at_once(urls: List[str], sender: str, texts: List[str]) -> List[int]:
-    async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
+    """``texts`` of one conversation posted at the same instant, message n to process n mod N."""
+    async with httpx.AsyncClient(timeout=120, trust_env=False) as client:
         responses = await asyncio.gather(
             *(
-                client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": t})
-                for url, t in zip(urls, texts, strict=True)
+                client.post(
+                    f"{urls[n % len(urls)]}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": text},
+                )
+                for n, text in enumerate(texts)
             )
         )
     return [r.status_code for r in responses]
 
 
-@pytest.mark.xfail(
-    reason="Rasa 3.6's RedisLockStore issues tickets by get-then-set, not atomically "
-    "(RasaHQ/rasa#9213): two messages of one conversation reaching two processes in the "
-    "same instant can both get ticket 0, run at once, and one message's events are lost",
-    strict=False,
-)
-def test_messages_of_one_conversation_sent_to_both_processes_at_once_are_handled_one_by_one(
-    stores: Tuple[Postgres, Redis], two_rasa_processes: Stack
+BURST = [
+    "what are your opening hours?",
+    "is there parking?",
+    "where is the clinic?",
+    "what are your prices?",
+]
+
+
+def test_messages_of_one_conversation_sent_to_several_processes_at_once_are_handled_one_by_one(
+    stores: Tuple[Postgres, Redis], rasa_processes: Stack
 ):
+    """The project's AtomicRedisLockStore issues each message its own ticket in one
+    atomic step (Rasa's own RedisLockStore could give two of them ticket 0,
+    RasaHQ/rasa#9213), so each conversation's messages run one after another."""
     pg, _ = stores
-    urls = [server.url for server in two_rasa_processes.rasa]
-    senders = [f"burst-{n}" for n in range(CONVERSATIONS)]
+    urls = [server.url for server in rasa_processes.rasa]
+    senders = [f"burst{len(urls)}-{n}" for n in range(CONVERSATIONS)]
 
     async def burst() -> List[List[int]]:
-        pairs = ["what are your opening hours?", "is there parking?"]
-        return await asyncio.gather(*(_at_once(urls, sender, pairs) for sender in senders))
+        return await asyncio.gather(*(_at_once(urls, sender, BURST) for sender in senders))
 
     statuses = asyncio.run(burst())
-    assert statuses == [[200, 200]] * CONVERSATIONS
+    assert statuses == [[200] * len(BURST)] * CONVERSATIONS
     stored = {sender: stored_events(pg, sender) for sender in senders}
-    lost = [s for s, events in stored.items() if sum(e["type"] == "user" for e in events) != 2]
-    print(f"conversations that lost a message: {len(lost)}/{CONVERSATIONS}")
+    lost = [s for s, events in stored.items() if sum(e["type"] == "user" for e in events) != 4]
+    print(f"conversations that lost or doubled a message: {len(lost)}/{CONVERSATIONS}")
     assert lost == []
     for events in stored.values():
         texts = [str(e["text"]) for e in events if e["type"] == "user"]
-        # the Redis lock serialises them: the second starts after the first was answered
+        assert sorted(texts) == sorted(BURST)  # each message stored exactly once
+        rows = [(e["type"], e["action"], e["timestamp"], e["text"]) for e in events]
+        assert len(set(rows)) == len(rows)  # no event stored twice
+        # the Redis lock serialises them: each starts after the one before was answered
         assert_turns_complete_and_in_order(events, texts)
 
 
-def test_both_processes_took_their_conversation_locks_in_redis(
-    two_rasa_processes: Stack, stores: Tuple[Postgres, Redis]
+def test_every_process_took_its_conversation_locks_in_redis(
+    rasa_processes: Stack, stores: Tuple[Postgres, Redis]
 ):
     import redis as redis_client
 
     _, redis = stores
     client = redis_client.Redis(host="127.0.0.1", port=redis.port, db=1)
-    for n, server in enumerate(two_rasa_processes.rasa):
+    client.config_resetstat()  # only this stack's commands
+    for n, server in enumerate(rasa_processes.rasa):
         reply = httpx.post(
             f"{server.url}/webhooks/rest/webhook",
-            json={"sender": f"lock-{n}", "message": "hello"},
+            json={"sender": f"lock{len(rasa_processes.rasa)}-{n}", "message": "hello"},
             timeout=60,
         )
         assert reply.status_code == 200 and reply.json()
     stats = client.info("commandstats")
-    assert stats.get("cmdstat_set", {}).get("calls", 0) > 0  # locks were written ...
+    assert stats.get("cmdstat_evalsha", {}).get("calls", 0) > 0  # the atomic Lua scripts ...
+    assert stats.get("cmdstat_set", {}).get("calls", 0) > 0  # ... wrote locks ...
     assert stats.get("cmdstat_del", {}).get("calls", 0) > 0  # ... and released
     assert client.keys("*") == []  # none left behind
