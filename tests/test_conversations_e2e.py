@@ -28,11 +28,20 @@ def test_the_symptom_guide_screens_first_then_explains_without_diagnosing(assist
     first = " ".join(assistant.reply_texts(sender, "my lower back has hurt for weeks"))
     assert "bladder or bowel" in first  # the back screening question comes first
     assert "quadratus lumborum" not in first
-    assistant.reply_texts(sender, "no")
-    assistant.reply_texts(sender, "about three weeks")
+    after_screen = " ".join(assistant.reply_texts(sender, "no"))
+    assert "what does it feel like?" in after_screen  # "for weeks" already said how long
     last = " ".join(assistant.reply_texts(sender, "a dull ache"))
     assert "quadratus lumborum" in last
     assert "not a diagnosis" in last
+
+
+def test_the_symptom_guide_asks_how_long_when_the_complaint_did_not_say(assistant: Assistant):
+    sender = new_sender()
+    assistant.reply_texts(sender, "my lower back really hurts")
+    assert "How long has this been going on?" in " ".join(assistant.reply_texts(sender, "no"))
+    assistant.reply_texts(sender, "about three weeks")
+    last = " ".join(assistant.reply_texts(sender, "a dull ache"))
+    assert "quadratus lumborum" in last
 
 
 def test_a_yes_to_the_screening_question_gives_urgent_advice(
