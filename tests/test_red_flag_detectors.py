@@ -222,11 +222,19 @@ def with_veto(
     return RedFlagClassifier(config, classifier._storage, classifier._resource, classifier._model)
 
 
-def rule_flags(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
+def after_rule_finding(
+    classifier: RedFlagClassifier, text: str, category: str, entity: str = "red_flag"
+) -> List[str]:
+    """The values of ``entity`` once the classifier has processed ``text``, in which the
+    rules found ``category``."""
     rule = {"entity": "red_flag", "value": category, "start": 0, "end": len(text)}
     message = Message(data={TEXT: text, ENTITIES: [rule]})
     (message,) = classifier.process([message])
-    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag"]
+    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == entity]
+
+
+def rule_flags(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
+    return after_rule_finding(classifier, text, category)
 
 
 RECOVERED = "broke my neck in a diving accident in my twenties, fully rehabbed, fine ever since"
@@ -262,10 +270,7 @@ def test_a_warning_sign_reported_now_keeps_the_rules_finding(classifier):
 
 
 def suspected_beside(classifier: RedFlagClassifier, text: str, category: str) -> List[str]:
-    rule = {"entity": "red_flag", "value": category, "start": 0, "end": len(text)}
-    message = Message(data={TEXT: text, ENTITIES: [rule]})
-    (message,) = classifier.process([message])
-    return [e["value"] for e in message.get(ENTITIES, []) if e["entity"] == "red_flag_suspected"]
+    return after_rule_finding(classifier, text, category, "red_flag_suspected")
 
 
 def test_self_harm_is_suspected_beside_another_category_the_rules_found(classifier):

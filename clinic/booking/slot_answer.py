@@ -69,12 +69,6 @@ _TRAILING = re.compile(
 _GREETING_LEAD = re.compile(
     r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b(?:\s+there)?[\s,!.-]*", re.I
 )
-# An acknowledgement before the answer: "sure, it's Ana", "ok its Willow Kent".
-_ACK_LEAD = re.compile(r"^(?:sure|ok|okay|yes|yeah|yep|yup|alright)\b[\s,!.:;-]+(?=\S)", re.I)
-# Questions that ask rather than propose: "how soon can someone see me?" is no time,
-# "how about friday at 2?" is one.
-_ASKING = frozenset({"what", "what's", "whats", "where", "where's", "why", "how", "how's",
-                     "who", "which"})  # fmt: skip
 
 
 class Kind(str, Enum):
@@ -142,7 +136,7 @@ def is_question(text: str) -> bool:
     if len(words) < 2:
         return False
     vocab = slot_words()
-    if words[0] in {"what", "what's", "whats", "where", "where's", "why", "how", "how's"}:
+    if words[0] in vocab["asking_words"]:
         return True
     openers, followers = vocab["question_openers"], vocab["question_followers"]
     return (words[0] in openers and words[1] in followers) or (
@@ -193,13 +187,22 @@ def _sentence(words: List[str], intent: str | None) -> Decision:
     return Decision(Kind.REFUSAL, reason="sentence")
 
 
+@lru_cache(maxsize=1)
+def _acknowledgement_lead() -> re.Pattern[str]:
+    """An acknowledgement before the answer: "sure, it's Ana", "ok its Willow Kent"."""
+    words = "|".join(re.escape(word) for word in sorted(slot_words()["acknowledgements"]))
+    return re.compile(rf"^(?:{words})\b[\s,!.:;-]+(?=\S)", re.I)
+
+
 def name_candidate(text: str) -> str:
     """``"Hi, my name is Dr. Ana Ruiz, thanks"`` -> ``"Ana Ruiz"``; ``"Sure, it's Ana"`` ->
     ``"Ana"``; ``"van Dijk, Sanne"`` -> ``"Sanne van Dijk"``."""
     candidate = _TRAILING.sub("", text)
     for _ in range(3):  # "hi, sure - it's ...": greeting, acknowledgement, lead-in
         before = candidate
-        candidate = strip_lead_in(_ACK_LEAD.sub("", _GREETING_LEAD.sub("", candidate)))
+        candidate = strip_lead_in(
+            _acknowledgement_lead().sub("", _GREETING_LEAD.sub("", candidate))
+        )
         if candidate == before:
             break
     candidate = _surname_first(candidate)
@@ -300,7 +303,8 @@ def decide_time(text: str, intent: str | None = None) -> Decision:
     words = words_of(text)
     question = is_question(text)
     plain = [word for word in words if word[0].isalnum()]
-    asking = bool(plain) and plain[0] in _ASKING and plain[1:2] != ["about"]
+    # "how soon can someone see me?" asks; "how about friday at 2?" proposes a time.
+    asking = bool(plain) and plain[0] in slot_words()["asking_words"] and plain[1:2] != ["about"]
     if question and asking:
         return Decision(Kind.DIGRESSION, reason="question")
     if has_time(text) and not (question and _has(words, "topics")):

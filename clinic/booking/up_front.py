@@ -68,18 +68,12 @@ def _time(text: str, is_time: Callable[[str], bool]) -> str | None:
     return None
 
 
-_TIME_LEADS = frozenset(
-    {"after", "before", "around", "about", "from", "between", "by", "at", "on", "until", "til",
-     "till", "any", "time", "this", "next", "first", "last", "in", "the", "and", "or", "to"}
-)  # fmt: skip
-
-
 def time_phrase(clause: str) -> str:
     """The words of ``clause`` that say the time: ``"can someone call me back tomorrow
     after 5 please"`` -> ``"tomorrow after 5"``. From the first to the last time word or
     number, with the small words that lead into them ("after", "around", "next")."""
     words = clause.split()
-    times = slot_words()["time_words"]
+    times, leads = slot_words()["time_words"], slot_words()["time_leads"]
 
     def timely(word: str) -> bool:
         plain = word.lower().strip(",.!?;:'\"()")
@@ -89,7 +83,7 @@ def time_phrase(clause: str) -> str:
     if not marks:
         return clause
     first, last = marks[0], marks[-1]
-    while first > 0 and words[first - 1].lower().strip(",.") in _TIME_LEADS:
+    while first > 0 and words[first - 1].lower().strip(",.") in leads:
         first -= 1
     return " ".join(words[first : last + 1]).strip(",.;:!?")
 
