@@ -148,6 +148,34 @@ def test_questions_about_risks_the_past_and_other_people_are_not_flags(nlp, extr
     assert red_flags(nlp, extractor, text) == []
 
 
+@pytest.mark.parametrize(
+    ("past", "returned"),
+    [
+        ("i used to self harm as a teen, haven't for over a decade",
+         "i used to self harm as a teen and i've started again"),
+        ("i tried to kill myself years ago, i've been well ever since",
+         "i tried to kill myself years ago and the thoughts are back"),
+    ],
+)
+def test_a_self_harm_past_is_history_until_it_comes_back(nlp, extractor, past, returned):
+    assert red_flags(nlp, extractor, past) == []
+    assert red_flags(nlp, extractor, returned) == ["self_harm"]
+
+
+@pytest.mark.parametrize(
+    ("joke", "meant"),
+    [
+        ("my quads genuinely want to die after leg day", "my legs hurt so much i want to die"),
+        ("my hamstrings want to end it all", "my hamstrings are sore and i want to end it all"),
+    ],
+)
+def test_sore_muscles_wanting_to_die_are_a_joke_but_a_person_wanting_to_is_not(
+    nlp, extractor, joke, meant
+):
+    assert red_flags(nlp, extractor, joke) == []
+    assert red_flags(nlp, extractor, meant) == ["self_harm"]
+
+
 def test_self_harm_counts_even_when_phrased_as_a_condition(nlp, extractor):
     assert red_flags(nlp, extractor, "if this pain doesn't stop i'll kill myself") == ["self_harm"]
 
@@ -240,6 +268,15 @@ def test_a_category_without_a_source_is_refused(tmp_path):
     path = tmp_path / "rules.yml"
     path.write_text(yaml.safe_dump(rules), encoding="utf-8")
     with pytest.raises(ValueError, match="cardiac has no source"):
+        load_rules(path)
+
+
+def test_a_combination_naming_an_unknown_cue_group_is_refused(tmp_path):
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    rules["categories"]["self_harm"]["combinations"][0]["cues"] = ["no_such_group"]
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    with pytest.raises(ValueError, match="self_harm uses unknown cue group no_such_group"):
         load_rules(path)
 
 

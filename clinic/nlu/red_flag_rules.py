@@ -53,6 +53,7 @@ class Combination(TypedDict, total=False):
     within: int  # at most this many tokens apart; anywhere in the message if absent
     same_clause: bool  # and no clause break between them
     mentioned: List[str]  # concepts that need only occur, even if a cue discounts them
+    cues: List[str]  # cue groups that discount its concepts; the category's if absent
 
 
 class CategoryRules(TypedDict, total=False):
@@ -113,6 +114,9 @@ def load_rules(path: Path) -> Rules:
             unknown = named - set(rules["concepts"])
             if unknown:
                 raise ValueError(f"{path}: category {name} uses unknown concepts {unknown}")
+            for group in combination.get("cues", []):
+                if group not in rules["cues"]:
+                    raise ValueError(f"{path}: category {name} uses unknown cue group {group}")
     return rules
 
 
@@ -309,7 +313,8 @@ class RedFlagDetector:
                 mentioned = combination.get("mentioned", [])
                 if not all(found.get(f"concept:{name}") for name in mentioned):
                     continue
-                spans = [evidence(f"concept:{name}", cue_groups) for name in combination["all"]]
+                groups = frozenset(combination.get("cues", cue_groups))
+                spans = [evidence(f"concept:{name}", groups) for name in combination["all"]]
                 joined = _combine(
                     spans,
                     combination.get("within"),
