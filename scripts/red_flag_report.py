@@ -7,7 +7,8 @@ Three case sets (see ``data/red_flags/`` and ``tests/red_flags/``):
 
 - seed: the rules' own examples; every positive must be caught by the rules alone;
 - development: written outside the rule work; rules and detector are tuned on it;
-- held out: a random fifth of the same writing, never used for tuning.
+- held out: writing never used for tuning (``holdout_*``), and a second held-out set of
+  self-harm messages and near-misses (``holdout_self_harm_round10_*``).
 
 A positive is *caught* when the rules find a warning sign (urgent reply at once) that
 the context model does not veto, or the learned detector suspects one (screening
@@ -237,6 +238,11 @@ def main(argv: List[str] | None = None) -> int:
     dev_neg = read_cases(SEED / "dev_near_misses.yml")
     hold_pos = read_cases(HOLDOUT / "holdout_positives.yml")
     hold_neg = read_cases(HOLDOUT / "holdout_near_misses.yml")
+    # A second held-out set, of self-harm only (round 10): its warning signs count
+    # towards the held-out self-harm recall; its near-misses are all about self-harm, so
+    # their false alarms are printed apart from the general held-out figure.
+    sh_pos = read_cases(HOLDOUT / "holdout_self_harm_round10_positives.yml")
+    sh_neg = read_cases(HOLDOUT / "holdout_self_harm_round10_near_misses.yml")
     detectors = Detectors()
     if args.cv:
         cross_validate(detectors, seed_pos, seed_neg, dev_pos, dev_neg, args.cv)
@@ -255,6 +261,7 @@ def main(argv: List[str] | None = None) -> int:
     for name, pos, neg in (
         ("development", dev_pos, dev_neg),
         ("held out", hold_pos, hold_neg),
+        ("held out, self-harm only", sh_pos, sh_neg),
     ):
         pos_v, neg_v = (
             verdicts(
@@ -272,8 +279,13 @@ def main(argv: List[str] | None = None) -> int:
         verbose = args.verbose and (name == "development" or args.holdout_misses)
         results[name] = report(name, pos, neg, pos_v, neg_v, verbose)
     recall, false_alarm, hits, positives = results["held out"]
-    self_harm = [h for c, h in zip(positives, hits, strict=True) if c["category"] == SELF_HARM]
-    print(f"red flags, held out: self-harm recall {sum(self_harm)}/{len(self_harm)}")
+    self_harm = [
+        hit
+        for name in ("held out", "held out, self-harm only")
+        for case, hit in zip(results[name][3], results[name][2], strict=True)
+        if case["category"] == SELF_HARM
+    ]
+    print(f"red flags, held out (both sets): self-harm recall {sum(self_harm)}/{len(self_harm)}")
     failed = []
     if recall < args.min_holdout_recall:
         failed.append(f"held-out recall {recall:.3f} < {args.min_holdout_recall}")
