@@ -108,7 +108,7 @@ test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection 
 # The false-alarm and self-harm goals (2%, 1.0) are not reached yet; see the README's
 # warning-sign section.
 RED_FLAG_MIN_RECALL ?= 0.98
-RED_FLAG_MAX_FALSE_ALARMS ?= 0.04
+RED_FLAG_MAX_FALSE_ALARMS ?= 0.03
 RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.95
 # The forms' answer-or-digression decision on held-out replies (round 9 measures 0.962).
 FORM_ANSWERS_MIN_ACCURACY ?= 0.94
