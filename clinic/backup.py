@@ -3,8 +3,9 @@
 The app database (``DATABASE_URL``) and Rasa's tracker store (``TRACKER_STORE_URL``), when
 they are SQLite files, are copied with SQLite's online backup API (Python's
 ``sqlite3.Connection.backup``): one step under a read lock, so the copy is one consistent
-state of each file even while Rasa, the action server and the web app write to it (a
-writer waits for the copy, milliseconds for these files, within its busy timeout).
+state of each file even while Rasa, the action server and the web app write to it. A
+writer waits for that step (about 1.8 s for 300 MB; the README says when that matters).
+In steps, SQLite would start the copy again after every write by another connection.
 Copying the files with ``cp`` instead could catch a write half done.
 
 Each run writes a new folder ``DIR/clinic-backup-YYYYMMDD-HHMMSS/`` holding ``clinic.db``
