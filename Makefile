@@ -23,9 +23,11 @@ export HOST ?= 127.0.0.1
 export PORT ?= 8000
 export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export LOCK_STORE_URL ?= memory://
+# supervisord's pid file and socket while make run is up (supervisord.conf)
+export CLINIC_RUN_DIR ?= $(CURDIR)/var/run
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup spacy train run web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-form-answers test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick bench-console soak audit
+.PHONY: help setup spacy train run status web shell lint format validate browser-deps pytest test-browser screenshots test-stories test-nlu test-form-answers test-red-flags test lock clean scaleout-deps test-scaleout bench bench-quick bench-console soak audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -59,8 +61,11 @@ spacy: $(SPACY_PIPELINE)/meta.json ## build the project's spaCy pipeline (blank 
 train: spacy ## train a model if data/, domain.yml or config.yml changed since the newest one
 	@bash scripts/train.sh
 
-run: train ## start the action server, the Rasa server and the web app on 127.0.0.1:8000 (Ctrl-C stops all)
+run: train ## start the action server, the Rasa server and the web app on 127.0.0.1:8000 under supervisord (Ctrl-C stops all)
 	@bash scripts/run.sh
+
+status: ## while make run is up: each process's state, pid and uptime (supervisorctl status)
+	@$(VENV)/bin/supervisorctl --configuration supervisord.conf status
 
 web: setup ## start only the web app (demo page, widget, chat gateway) on HOST:PORT
 	$(PY) -m clinic.web

@@ -1,4 +1,4 @@
-"""``python -m clinic``: staff accounts and retention (see ``clinic/cli.py``)."""
+"""``python -m clinic``: staff accounts, retention and backups (see ``clinic/cli.py``)."""
 
 import sys
 

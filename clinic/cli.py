@@ -1,5 +1,5 @@
-"""The command line: ``python -m clinic users create NAME --role admin|staff`` and
-``python -m clinic purge``.
+"""The command line: ``python -m clinic users create NAME --role admin|staff``,
+``python -m clinic purge`` and ``python -m clinic backup DIR``.
 
 ``users create`` reads the password from stdin (one line; nothing is echoed or
 logged), so it can come from a password manager or a pipe. Exit codes: 0 done,
@@ -12,6 +12,7 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import List, TextIO
 
 from clinic.db.engine import make_engine, make_session_factory
@@ -78,6 +79,21 @@ def _purge(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) ->
     return EXIT_OK
 
 
+def _backup(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from clinic.backup import BackupError, backup
+
+    try:
+        result = backup(Path(args.dir), app_url=args.database_url)
+    except BackupError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_REFUSED
+    for line in result.lines:
+        print(line, file=out)
+    if result.folder is not None:
+        print(f"backup written to {result.folder}", file=out)
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -103,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--days", type=int, default=None, help="instead of clinic.yml's")
     purge.set_defaults(run=_purge)
+    backup = commands.add_parser(
+        "backup",
+        help="copy the app database and the tracker store (SQLite) into a new folder in DIR, "
+        "while the assistant runs; prints pg_dump's command for PostgreSQL",
+    )
+    backup.add_argument("dir", metavar="DIR", help="an existing, writable folder")
+    backup.set_defaults(run=_backup)
     return root
 
 

@@ -1,4 +1,6 @@
-"""``python -m clinic.rasa_main ARGS``: the ``rasa ARGS`` command without JAX in memory.
+"""``python -m clinic.rasa_main ARGS``: the ``rasa ARGS`` command without JAX in memory,
+and with its calls to the action server bounded and silent on failure
+(``clinic/action_calls.py``, ``ACTION_TIMEOUT``).
 
 TensorFlow 2.12 requires ``jax`` (so it is installed) but imports it in one place only,
 ``tensorflow/lite/python/util.py``, inside ``try: from jax import ... except ImportError``,
@@ -14,7 +16,13 @@ import sys
 
 
 def main() -> None:
+    from clinic.action_calls import ActionTimeoutError, install
+
     sys.modules["jax"] = None  # type: ignore[assignment]
+    try:
+        install()
+    except ActionTimeoutError as exc:
+        sys.exit(f"the Rasa server cannot start: {exc}")
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -1,38 +1,25 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server on 127.0.0.1 with the newest
-# model in models/, and the web app (demo page, widget, chat gateway) on
-# $HOST:$PORT; Ctrl-C (or any process ending) stops all three.
+# Starts the action server and the Rasa server on 127.0.0.1 with the newest model in
+# models/, and the web app (demo page, widget, chat gateway) on $HOST:$PORT, under
+# supervisord (supervisord.conf): a process that dies is started again, the others keep
+# serving. Runs in the foreground; Ctrl-C (or SIGTERM) stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
 export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
+export RASA_PORT="${RASA_PORT:-5005}" ACTION_PORT="${ACTION_PORT:-5055}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
+export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///var/tracker.db}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///var/clinic.db}" LOCK_STORE_URL="${LOCK_STORE_URL:-memory://}"
+# supervisord's pid file and supervisorctl's socket
+CLINIC_RUN_DIR="$(mkdir -p "${CLINIC_RUN_DIR:-var/run}" && cd "${CLINIC_RUN_DIR:-var/run}" && pwd)"
+export CLINIC_RUN_DIR
 
 # Both databases' files writable (else one line naming the path, and nothing starts),
 # then the app database (bookings) at the newest schema before anything serves.
 .venv/bin/python -m clinic.db.engine
 .venv/bin/python -m clinic.db.migrate
 
-pids=()
-stop() {
-  trap - EXIT INT TERM
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  echo "clinic assistant stopped"
-}
-trap stop EXIT INT TERM
-
-# clinic.rasa_main is `rasa` without JAX in memory (see that module).
-# logging.yml: no visitor data in the logs (rasa_sdk spells its option --logging-config_file;
-# PYTHONPATH lets Rasa import clinic.logs before it adds the project to its path)
-SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" \
-  --logging-config_file logging.yml &
-pids+=($!)
-PYTHONPATH=. .venv/bin/python -m clinic.rasa_main run --interface 127.0.0.1 --port "$RASA_PORT" --model models \
-  --credentials credentials.yml --endpoints endpoints.yml --logging-config-file logging.yml &
-pids+=($!)
-.venv/bin/python -m clinic.web &
-pids+=($!)
-
 echo "Web page and chat widget: http://$HOST:$PORT/  Rasa REST channel: http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  actions: http://127.0.0.1:$ACTION_PORT (Ctrl-C stops)"
-wait -n "${pids[@]}"
+exec .venv/bin/supervisord --nodaemon --configuration supervisord.conf

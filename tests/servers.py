@@ -147,3 +147,78 @@ def stop_assistant(assistant: Assistant) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@dataclass
+class MakeRun:
+    """``scripts/run.sh`` (what ``make run`` runs) as a test started it."""
+
+    process: subprocess.Popen  # supervisord: run.sh execs it
+    log: Path  # all the output: supervisord's lines and the three processes'
+    env: Dict[str, str]
+    web: str
+    rasa: str
+    actions: str
+
+
+def start_make_run(workdir: Path, extra_env: Dict[str, str] | None = None) -> MakeRun:
+    """``scripts/run.sh`` on free loopback ports with its databases and supervisord's
+    socket under ``workdir``; returns once all three processes answer."""
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONUNBUFFERED": "1",
+        "RASA_PORT": str(rasa_port),
+        "ACTION_PORT": str(action_port),
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
+        "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
+        "LOCK_STORE_URL": "memory://",
+        "HOST": "127.0.0.1",
+        "PORT": str(web_port),
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "CLINIC_RUN_DIR": str(workdir / "run"),  # supervisord's socket, apart from a make run
+        **(extra_env or {}),
+    }
+    for name in ("LOG_LEVEL", "ACTION_TIMEOUT", "RASA_TIMEOUT"):
+        if name not in (extra_env or {}):
+            env.pop(name, None)  # the defaults
+    log = workdir / "make-run.log"
+    process = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),  # appended to, as supervisord appends to its /dev/stdout
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    run = MakeRun(
+        process,
+        log,
+        env,
+        web=f"http://127.0.0.1:{web_port}",
+        rasa=env["RASA_URL"],
+        actions=f"http://127.0.0.1:{action_port}",
+    )
+    try:
+        _wait_until_up(f"{run.actions}/health", process, log, 120)
+        _wait_until_up(f"{run.web}/api/chat/config", process, log, 120)
+        _wait_until_up(f"{run.rasa}/", process, log, 300)
+    except Exception:
+        stop_make_run(run)
+        raise
+    return run
+
+
+def stop_make_run(run: MakeRun) -> None:
+    """SIGTERM to supervisord, which stops all three; SIGKILL after a minute."""
+    if run.process.poll() is None:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    try:
+        run.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.process.pid, signal.SIGKILL)
+        run.process.wait()

@@ -1,8 +1,9 @@
-"""No visitor data in the logs: ``scripts/run.sh`` (what ``make run`` starts: action server,
-Rasa server, web app, each with logging.yml) carries a whole booking with a name, a phone
-number and an e-mail address through the chat gateway, plus a broken Rasa payload quoting
-the name straight into the REST channel; then ALL the output of the three processes is
-searched for those and for every message text. The web app's lines are JSON.
+"""No visitor data in the logs: ``scripts/run.sh`` (what ``make run`` starts under
+supervisord: action server, Rasa server, web app, each with logging.yml) carries a whole
+booking with a name, a phone number and an e-mail address through the chat gateway, plus
+a broken Rasa payload quoting the name straight into the REST channel; then ALL the
+output of the three processes is searched for those and for every message text. The web
+app's lines are JSON.
 
 And clinic/logs.py on its own: the access log without address or query string, Rasa's
 structured events and warnings without what the visitor wrote."""
@@ -16,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from typing import Dict, Iterator, List
 
 import httpx
@@ -24,7 +24,7 @@ import pytest
 
 from clinic.logs import JsonFormatter, PrivateDataFilter
 
-from .servers import ROOT, _wait_until_up, free_port
+from .servers import ROOT, MakeRun, start_make_run, stop_make_run
 
 NAME = "Margot Ellingham"
 PHONE = "(202) 555-0199"
@@ -62,60 +62,18 @@ PRIVATE = [
 ORIGIN = "http://127.0.0.1:8000"  # in clinic.yml's allowed_origins
 
 
-class Stack:
-    def __init__(self, process: subprocess.Popen, log: Path, web: str, rasa: str) -> None:
-        self.process, self.log, self.web, self.rasa = process, log, web, rasa
-
-
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     """scripts/run.sh on free ports with its data in a temporary directory."""
-    tmp = tmp_path_factory.mktemp("make-run")
-    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "PYTHONUNBUFFERED": "1",
-        "RASA_PORT": str(rasa_port),
-        "ACTION_PORT": str(action_port),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
-        "DATABASE_URL": f"sqlite:///{tmp / 'clinic.db'}",
-        "LOCK_STORE_URL": "memory://",
-        "HOST": "127.0.0.1",
-        "PORT": str(web_port),
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-    }
-    env.pop("LOG_LEVEL", None)  # the default level
-    log = tmp / "make-run.log"
-    process = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    stack = Stack(process, log, f"http://127.0.0.1:{web_port}", env["RASA_URL"])
+    run = start_make_run(tmp_path_factory.mktemp("make-run"))
     try:
-        _wait_until_up(f"http://127.0.0.1:{action_port}/health", process, log, 120)
-        _wait_until_up(f"{stack.rasa}/", process, log, 300)
-        _wait_until_up(f"{stack.web}/api/chat/config", process, log, 60)
-        yield stack
+        yield run
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # run.sh's trap stops all three
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_make_run(run)
 
 
 @pytest.fixture(scope="module")
-def conversation(make_run: Stack) -> Dict[str, object]:
+def conversation(make_run: MakeRun) -> Dict[str, object]:
     """The booking through the gateway, the broken payload into Rasa; then everything
     the three processes wrote, once they have stopped."""
     replies: List[str] = []

@@ -83,6 +83,14 @@ class Visitor:
         self.client.close()
 
 
+def stored_events(tracker_db: Path, sender: str) -> List[tuple]:
+    """The sender's rows of a SQLite tracker store (id, type, JSON), as stored, read-only."""
+    with sqlite3.connect(f"file:{tracker_db}?mode=ro", uri=True) as db:
+        return db.execute(
+            "SELECT id, type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+
+
 @dataclass
 class FaultStack:
     workdir: Path
@@ -116,15 +124,11 @@ class FaultStack:
 
     def slots(self, sender: str) -> Dict[str, Any]:
         """The sender's slots as Rasa stored them: its slot events in order."""
-        with sqlite3.connect(f"file:{self.tracker_db}?mode=ro", uri=True) as db:
-            rows = db.execute(
-                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id",
-                (sender,),
-            ).fetchall()
         slots: Dict[str, Any] = {}
-        for (data,) in rows:
-            event = json.loads(data)
-            slots[event["name"]] = event["value"]
+        for _, type_name, data in stored_events(self.tracker_db, sender):
+            if type_name == "slot":
+                event = json.loads(data)
+                slots[event["name"]] = event["value"]
         return slots
 
     def bookings(self, sender: str) -> List[Dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The action server killed or stopped mid-conversation.
 
 Rasa 3.6 (``RemoteAction.run``) turns the refused connection into a ``RasaException``;
-the processor logs it, drops the action's events and goes on, so the REST channel
+the processor logs it and drops the action's events, and ``clinic/action_calls.py``
+makes it listen then (instead of guessing on, to its fallback), so the REST channel
 answers 200 with no message at all. The gateway turns that silence into its apology
 with the clinic's phone number. The events Rasa did keep (the conversation, the
 active form and its slots) are in the SQL tracker store, so once the action server is
@@ -76,3 +77,19 @@ def test_a_conversation_begun_while_the_action_server_is_down_still_gives_the_em
     hours = visitor.say("what are your opening hours?")
     assert hours == [bot_text("utter_clinic_hours")]
     assert "None" not in hours[0]
+
+
+def test_a_booking_asked_for_while_the_action_server_is_down_gets_the_apology_not_a_guess(
+    faults: FaultStack,
+):
+    """A new conversation's session start and the booking's start both need the action
+    server; Rasa once fell back to "Sorry, I didn't quite understand that" after them.
+    It now listens after the failed action, so the visitor gets the apology."""
+    visitor = faults.visitor()
+    stop_server(faults.stack.actions)
+    response = visitor.post("i'd like to book an appointment", timeout=APOLOGY_DEADLINE_S)
+    assert response.status_code == 503
+    assert [m["text"] for m in response.json()["messages"]] == [apology()]
+
+    faults.stack.actions = start_again(faults.stack.actions)
+    assert visitor.say("i'd like to book an appointment")[-1] == bot_text("utter_ask_patient_name")

@@ -152,6 +152,18 @@ def test_with_rasa_down_the_visitor_gets_the_apology_with_the_phone_number(
     expect(bot_messages(page).first).to_contain_text(clinic.phone)
 
 
+def test_with_the_web_app_unreachable_the_widget_gives_the_apology_with_the_phone_number(
+    page: Any, offline_web: WebApp, clinic: ClinicProfile
+):
+    """The web app down (killed, restarting under make run): the request never gets an
+    answer, and the widget says the apology it loaded with its texts."""
+    open_chat(page, offline_web.url)
+    page.route("**/api/chat", lambda route: route.abort("connectionrefused"))
+    send(page, "is dry needling safe?")
+    wait_for_bot_messages(page, 1)
+    expect(bot_messages(page).first).to_contain_text(clinic.phone)
+
+
 def test_a_refused_message_is_given_back_with_the_reason(page: Any, offline_web: WebApp):
     slow_down = "You're sending messages faster than I can answer. Please wait 12 seconds."
     page.route(
