@@ -151,10 +151,14 @@ def test_questions_about_risks_the_past_and_other_people_are_not_flags(nlp, extr
 @pytest.mark.parametrize(
     ("past", "returned"),
     [
-        ("i used to self harm as a teen, haven't for over a decade",
-         "i used to self harm as a teen and i've started again"),
-        ("i tried to kill myself years ago, i've been well ever since",
-         "i tried to kill myself years ago and the thoughts are back"),
+        (
+            "i used to self harm as a teen, haven't for over a decade",
+            "i used to self harm as a teen and i've started again",
+        ),
+        (
+            "i tried to kill myself years ago, i've been well ever since",
+            "i tried to kill myself years ago and the thoughts are back",
+        ),
     ],
 )
 def test_a_self_harm_past_is_history_until_it_comes_back(nlp, extractor, past, returned):
