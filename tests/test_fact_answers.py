@@ -213,6 +213,7 @@ async def test_a_question_taken_as_the_form_answer_is_undone(dispatcher, domain)
     [
         ("who invented it and when?", ["who invented it", "when"]),
         ("is it safe? does it hurt?", ["is it safe", "does it hurt"]),
+        ("why is it called dry? and does it hurt?", ["why is it called dry", "does it hurt"]),
         (
             "does it cause bruising, and how long does it last?",
             ["does it cause bruising", "how long does it last"],

@@ -109,6 +109,10 @@ LONE_QUESTION = re.compile(r"(?:when|why|where|how|who|what)\W*", re.IGNORECASE)
 FOLLOW_UP = re.compile(r"(?:" + QUESTION_WORDS + r")(?:\s+\S+){0,2}\W*", re.IGNORECASE)
 
 
+# "and" left at the start of an ask after a question mark ("why dry? and does it hurt?")
+LEADING_CONJUNCTION = re.compile(r"^(?:and\s+also|and|also|plus|&)\s+", re.IGNORECASE)
+
+
 class Fact(NamedTuple):
     id: str
     area: str | None
@@ -147,7 +151,7 @@ def asks(text: str) -> List[Tuple[int, int]]:
     kept = []
     for begin, end in spans:
         piece = text[begin:end]
-        stripped = piece.strip(" ,.!")
+        stripped = LEADING_CONJUNCTION.sub("", piece.strip(" ,.!"))
         words = stripped.split()
         if not words or (len(words) < 2 and not LONE_QUESTION.fullmatch(stripped)):
             continue
@@ -323,15 +327,19 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
             bar = float(self._config["segment_threshold"])
             context = float(self._config["context"])
             for (start, end), row in zip(spans, rows[1:], strict=True):
-                scores = row + context * whole
+                broad = names[int(row.argmax())] == BROAD
+                # a broad ask is read on its own: the whole message's best fact is the
+                # other ask's ("is it safe and will I be sore?")
+                scores = row if broad else row + context * whole
                 taken = {f.value for f in findings}
                 allowed = [
                     i for i, name in enumerate(names) if self._value(name) not in (None, *taken)
                 ]
                 best = max(allowed, key=lambda i: scores[i])
-                score = float(scores[best]) / (1 + context)
-                if FOLLOW_UP.fullmatch(text[start:end]):
-                    # "and when?", "how soon?": read among the facts only
+                score = float(scores[best]) / (1 if broad else 1 + context)
+                if broad or FOLLOW_UP.fullmatch(text[start:end]):
+                    # "and when?", "how soon?", or a broad ask beside another ("is it safe
+                    # and will I be sore?"): its best fact, read among the facts only
                     score = float(scores[best] / sum(scores[i] for i in allowed))
                 if score >= bar:
                     findings.append(Finding(self._value(names[best]) or "", start, end, score))
