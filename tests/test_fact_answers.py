@@ -26,7 +26,7 @@ from rasa_sdk.events import SlotSet as SdkSlotSet
 
 from actions.facts import ActionAnswerFacts, answer_responses
 from clinic.facts import asks_something, found_facts, reports_complaint
-from clinic.nlu.fact_retriever import asks
+from clinic.nlu.fact_retriever import asks, follow_up
 from clinic.policies.fact_answer_policy import FactAnswerPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,6 +224,19 @@ async def test_a_question_taken_as_the_form_answer_is_undone(dispatcher, domain)
 )
 def test_a_message_is_split_into_its_asks(text, pieces):
     assert [text[start:end] for start, end in asks(text)] == pieces
+
+
+@pytest.mark.parametrize(
+    ("piece", "before", "read"),
+    [
+        ("when", "who invented it", "when invented it"),
+        ("how soon?", "what results do patients notice", "how soon results do patients notice"),
+        ("why", "which neck muscles get trigger points", "why neck muscles get trigger points"),
+        ("does it hurt", "is it safe", "does it hurt"),  # not a short follow-up
+    ],
+)
+def test_a_short_follow_up_is_read_with_the_ask_before_it(piece, before, read):
+    assert follow_up(piece, before) == read
 
 
 def test_a_report_is_told_apart_from_a_question_about_a_complaint():

@@ -20,7 +20,9 @@ each ask whose best class is a fact (or ``_not_covered``) at ``segment_threshold
 more is kept; otherwise the whole message's best class counts when it reaches
 ``threshold``. Each finding becomes an entity ``fact`` (value: the fact id, or
 ``not_covered``; its span: the ask; ``area``: the fact's body area) that only
-``FactAnswerPolicy`` and ``action_answer_facts`` read. A clear question with a word of the
+``FactAnswerPolicy`` and ``action_answer_facts`` read. A question about a complaint
+(a complaint intent, asked, not told) that no class placed gets the best fact about that
+area, so it never starts the symptom guide's safety questions. A clear question with a word of the
 clinic's care that is left as off-topic or unsure by the intent classifier and placed by
 no class also gets ``not_covered``: never "I didn't understand" for a clinic question.
 
@@ -66,7 +68,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.booking.slot_answer import is_question
-from clinic.facts import FACT_ENTITY, NOT_COVERED, QUESTION_WORDS
+from clinic.facts import (
+    COMPLAINT_AREAS,
+    FACT_ENTITY,
+    NOT_COVERED,
+    QUESTION_WORDS,
+    asks_something,
+    reports_complaint,
+)
 from clinic.nlu import linear_text_model
 from clinic.nlu.linear_intent_classifier import build_pipeline
 from clinic.nlu.linear_text_model import LinearTextModel, fit_one_vs_rest, predict_proba
@@ -105,8 +114,8 @@ ASK_BOUNDARY = re.compile(
 
 
 LONE_QUESTION = re.compile(r"(?:when|why|where|how|who|what)\W*", re.IGNORECASE)
-# A short follow-up ask that needs the ask before it: "when", "how soon", "is it normal".
-FOLLOW_UP = re.compile(r"(?:" + QUESTION_WORDS + r")(?:\s+\S+){0,2}\W*", re.IGNORECASE)
+# A short follow-up ask that needs the ask before it: "when", "how soon", "why".
+FOLLOW_UP = re.compile(r"(?:" + QUESTION_WORDS + r")(?:\s+\S+)?\W*", re.IGNORECASE)
 
 
 # "and" left at the start of an ask after a question mark ("why dry? and does it hurt?")
@@ -158,6 +167,17 @@ def asks(text: str) -> List[Tuple[int, int]]:
         begin += piece.find(stripped)
         kept.append((begin, begin + len(stripped)))
     return kept or [(0, len(text))]
+
+
+def follow_up(piece: str, before: str) -> str:
+    """A short follow-up ask with the words of the ask before it, its question word left
+    out: "when" after "who invented it" is read as "when invented it"."""
+    if not FOLLOW_UP.fullmatch(piece):
+        return piece
+    words = before.split()
+    if words and words[0].lower() in QUESTION_WORDS.split("|"):
+        words = words[1:]
+    return " ".join([piece.rstrip("?!. "), *words])
 
 
 def training_examples(
@@ -313,38 +333,23 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
         articles do not answer); [] for a broad question or no fact question.
 
         Each ask of several is scored by its own probabilities plus ``context`` times the
-        whole message's (so "and when?" after "who invented it" is read in its context),
-        among the classes no earlier ask took."""
+        whole message's, among the classes no earlier ask took. A short follow-up ("and
+        when?") is read with the words of the ask before it ("when invented it")."""
         if self._pipeline is None or not text.strip() or text.lstrip().startswith("/"):
             return []
         spans = asks(text)
-        pieces = [text[start:end] for start, end in spans]
+        written = [text[start:end] for start, end in spans]
+        pieces = [
+            follow_up(piece, written[number - 1]) if number else piece
+            for number, piece in enumerate(written)
+        ]
         rows = self._probabilities([text] + (pieces if len(spans) > 1 else []))
         names = [str(name) for name in self._pipeline.classes_]
         whole = rows[0]
         findings: List[Finding] = []
         if len(spans) > 1:
-            bar = float(self._config["segment_threshold"])
-            context = float(self._config["context"])
-            for (start, end), row in zip(spans, rows[1:], strict=True):
-                broad = names[int(row.argmax())] == BROAD
-                # a broad ask is read on its own: the whole message's best fact is the
-                # other ask's ("is it safe and will I be sore?")
-                scores = row if broad else row + context * whole
-                taken = {f.value for f in findings}
-                allowed = [
-                    i for i, name in enumerate(names) if self._value(name) not in (None, *taken)
-                ]
-                best = max(allowed, key=lambda i: scores[i])
-                score = float(scores[best]) / (1 if broad else 1 + context)
-                if broad or FOLLOW_UP.fullmatch(text[start:end]):
-                    # "and when?", "how soon?", or a broad ask beside another ("is it safe
-                    # and will I be sore?"): its best fact, read among the facts only
-                    score = float(scores[best] / sum(scores[i] for i in allowed))
-                if score >= bar:
-                    findings.append(Finding(self._value(names[best]) or "", start, end, score))
-            if len(findings) < 2:
-                findings = []  # one ask found: the whole message decides
+            read_with_before = [piece != w for piece, w in zip(pieces, written, strict=True)]
+            findings = self._asks(spans, read_with_before, rows[1:], whole, names)
         if not findings:
             index = int(whole.argmax())
             label, p = names[index], float(whole[index])
@@ -353,7 +358,57 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
                 findings = [Finding(value, 0, len(text), p)]
             elif label != BROAD and self._unplaced_clinic_question(text, intent):
                 findings = [Finding(NOT_COVERED, 0, len(text), p)]
+            elif label != BROAD:
+                findings = self._about_complaint(text, intent, names, whole)
         return findings
+
+    def _asks(
+        self,
+        spans: List[Tuple[int, int]],
+        read_with_before: List[bool],
+        rows: Any,
+        whole: Any,
+        names: List[str],
+    ) -> List[Finding]:
+        """The finding of each ask of several, or [] when fewer than two asks found one."""
+        bar = float(self._config["segment_threshold"])
+        context = float(self._config["context"])
+        findings: List[Finding] = []
+        for (start, end), follows, row in zip(spans, read_with_before, rows, strict=True):
+            broad = names[int(row.argmax())] == BROAD
+            # a broad ask is read on its own: the whole message's best fact is the
+            # other ask's ("is it safe and will I be sore?")
+            scores = row if broad else row + context * whole
+            taken = {f.value for f in findings}
+            allowed = [i for i, name in enumerate(names) if self._value(name) not in (None, *taken)]
+            best = max(allowed, key=lambda i: scores[i])
+            score = float(scores[best]) / (1 if broad else 1 + context)
+            if broad or follows:
+                # a broad ask beside another, or a follow-up read with the ask before it:
+                # its best fact, read among the facts only
+                score = float(scores[best] / sum(scores[i] for i in allowed))
+            if score >= bar:
+                findings.append(Finding(self._value(names[best]) or "", start, end, score))
+        return findings if len(findings) >= 2 else []
+
+    def _about_complaint(
+        self, text: str, intent: str | None, names: List[str], probabilities: Any
+    ) -> List[Finding]:
+        """A question about a complaint ("what makes a bad back so common?") that no class
+        placed: the best fact about that area, so the question is answered (and the guide
+        offered) instead of starting the guide's safety questions."""
+        area = COMPLAINT_AREAS.get(intent or "")
+        if area is None or not asks_something(text) or reports_complaint(text, intent):
+            return []
+        about = [
+            i
+            for i, name in enumerate(names)
+            if name in self._facts and self._facts[name].area == area
+        ]
+        if not about:
+            return []
+        best = max(about, key=lambda i: probabilities[i])
+        return [Finding(names[best], 0, len(text), float(probabilities[best]))]
 
     def _value(self, label: str) -> str | None:
         if label == NOT_COVERED_CLASS:
