@@ -26,7 +26,7 @@ from rasa_sdk.events import SlotSet as SdkSlotSet
 
 from actions.facts import ActionAnswerFacts, answer_responses
 from clinic.facts import asks_something, found_facts, reports_complaint
-from clinic.nlu.fact_retriever import asks, follow_up
+from clinic.nlu.fact_retriever import FactRetriever, Finding, asks, follow_up
 from clinic.policies.fact_answer_policy import FactAnswerPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -250,3 +250,26 @@ def test_a_report_is_told_apart_from_a_question_about_a_complaint():
 def test_found_facts_are_ordered_by_position_and_kept_once():
     entities = [fact("b", 10, 12), fact("a", 0, 3, "neck"), fact("b", 20, 22), {"entity": "x"}]
     assert [(f.value, f.area) for f in found_facts(entities)] == [("a", "neck"), ("b", None)]
+
+
+def test_a_fact_about_an_area_is_no_answer_for_a_body_part_the_articles_do_not_cover(
+    tmp_path: Path,
+):
+    model = {
+        "pipeline": None,
+        "areas": {"back_benefits": "back", "sterile_needles": None},
+        "clinic_words": [],
+        "other_body_parts": ["knee", "achilles", "hand"],
+    }
+    retriever = FactRetriever(
+        FactRetriever.get_default_config(), LocalModelStorage(tmp_path), Resource("f"), model
+    )
+    found = [Finding("back_benefits", 0, 10, 0.9), Finding("sterile_needles", 11, 20, 0.8)]
+    knee = retriever._for_other_body_part(found, "can it help my knee?", areas=False)
+    assert [f.value for f in knee] == ["not_covered", "sterile_needles"]
+    both = retriever._for_other_body_part(found, "my knee and my back", areas=True)
+    assert both == found
+    assert retriever._for_other_body_part(found, "can it help my back?", areas=False) == found
+    assert retriever._for_other_body_part(found, "how do you handle it?", areas=False) == found
+    knees = retriever._for_other_body_part(found, "both knees hurt", areas=False)
+    assert knees[0].value == "not_covered"

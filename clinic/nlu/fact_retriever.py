@@ -102,6 +102,7 @@ NONE_INTENTS = frozenset(
 # Intents whose examples join _none unless they are questions ("can it help my back?").
 REPORT_INTENTS = frozenset({"back_pain", "neck_pain", "headache", "feeling_low"})
 OUT_OF_SCOPE = "out_of_scope"
+BODY_PART = "body_part"  # RulerEntityExtractor's back, neck, head, shoulder
 # After one of these the intent classifier placed nothing: a clinic question there is
 # answered honestly as not covered.
 UNPLACED_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE, None})
@@ -120,6 +121,16 @@ FOLLOW_UP = re.compile(r"(?:" + QUESTION_WORDS + r")(?:\s+\S+)?\W*", re.IGNORECA
 
 # "and" left at the start of an ask after a question mark ("why dry? and does it hurt?")
 LEADING_CONJUNCTION = re.compile(r"^(?:and\s+also|and|also|plus|&)\s+", re.IGNORECASE)
+
+
+def word_starts(words: Sequence[str], whole: bool = False) -> re.Pattern[str] | None:
+    """One pattern for ``words`` at the start of a word (``whole``: as whole words, plural
+    too), any case; None for no words."""
+    if not words:
+        return None
+    end = r"(?:s|es)?\b" if whole else ""
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(r"\b(?:" + alternatives + ")" + end, re.IGNORECASE)
 
 
 class Fact(NamedTuple):
@@ -267,11 +278,9 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
         self._facts: Dict[str, Fact] = {
             fact_id: Fact(fact_id, area) for fact_id, area in (model or {}).get("areas", {}).items()
         }
-        words = (model or {}).get("clinic_words") or []
-        self._clinic_words = (
-            re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
-            if words
-            else None
+        self._clinic_words = word_starts((model or {}).get("clinic_words") or [])
+        self._other_body_parts = word_starts(
+            (model or {}).get("other_body_parts") or [], whole=True
         )
 
     @classmethod
@@ -303,6 +312,7 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
             "pipeline": pipeline,
             "areas": {str(fact["id"]): fact.get("area") for fact in facts},
             "clinic_words": other.get("clinic_words") or [],
+            "other_body_parts": other.get("other_body_parts") or [],
         }
         self._set_model(model)
         with self._storage.write_to(self._resource) as directory:
@@ -410,6 +420,20 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
         best = max(about, key=lambda i: probabilities[i])
         return [Finding(names[best], 0, len(text), float(probabilities[best]))]
 
+    def _for_other_body_part(
+        self, findings: List[Finding], text: str, areas: bool
+    ) -> List[Finding]:
+        """A fact about an area of the articles (back, neck, head) is no answer for a part of
+        the body they do not cover ("can it help my knee?"): not covered."""
+        if areas or self._other_body_parts is None or not self._other_body_parts.search(text):
+            return findings
+        return [
+            finding._replace(value=NOT_COVERED)
+            if finding.value in self._facts and self._facts[finding.value].area
+            else finding
+            for finding in findings
+        ]
+
     def _value(self, label: str) -> str | None:
         if label == NOT_COVERED_CLASS:
             return NOT_COVERED
@@ -429,7 +453,10 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text: str = message.get(TEXT) or ""
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            findings = self.find(text, intent)
+            areas = any(
+                e.get(ENTITY_ATTRIBUTE_TYPE) == BODY_PART for e in message.get(ENTITIES, [])
+            )
+            findings = self._for_other_body_part(self.find(text, intent), text, areas)
             if not findings:
                 continue
             entities = [
