@@ -219,6 +219,7 @@ async def test_a_question_taken_as_the_form_answer_is_undone(dispatcher, domain)
             ["does it cause bruising", "how long does it last"],
         ),
         ("my neck and shoulders hurt", ["my neck and shoulders hurt"]),
+        ("who discovered it and in what decade?", ["who discovered it", "in what decade"]),
         ("which muscles cause neck pain?", ["which muscles cause neck pain"]),
     ],
 )

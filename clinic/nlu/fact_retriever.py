@@ -35,7 +35,7 @@ Config (defaults shown)::
       segment_threshold: 0.3  # best class of one ask of several
       context: 0.5            # weight of the whole message's probabilities in each ask's
       out_of_scope_sample: 5  # every n-th out_of_scope example joins _none
-      C: 30
+      C: 100
       word_ngrams: [1, 2]
       char_ngrams: [1, 4]
 """
@@ -107,9 +107,11 @@ BODY_PART = "body_part"  # RulerEntityExtractor's back, neck, head, shoulder
 # answered honestly as not covered.
 UNPLACED_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE, None})
 # A new ask starts after a question mark, a semicolon, or "and"/"also"/"plus"/"&" (with
-# an optional comma) that a question word follows.
+# an optional comma) that a question word follows, perhaps after a preposition ("and in
+# what decade?").
 ASK_BOUNDARY = re.compile(
-    r"\?+\s*|;\s*|,?\s+(?:and\s+also|and|also|plus|&)\s+(?=(?:" + QUESTION_WORDS + r")\b)",
+    r"\?+\s*|;\s*|,?\s+(?:and\s+also|and|also|plus|&)\s+"
+    r"(?=(?:(?:in|for|at|by|from|to|since|until)\s+)?(?:" + QUESTION_WORDS + r")\b)",
     re.IGNORECASE,
 )
 
@@ -238,7 +240,7 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
             "segment_threshold": 0.3,
             "context": 0.5,
             "out_of_scope_sample": 5,
-            "C": 30.0,
+            "C": 100.0,
             "word_ngrams": [1, 2],
             "char_ngrams": [1, 4],
         }
