@@ -127,6 +127,13 @@ def test_mid_form_the_answer_comes_first_and_the_form_asks_again(policy, rasa_do
     assert predicted(policy, tracker, rasa_domain) == "symptom_form"
 
 
+def test_an_answer_to_the_guide_that_sounds_like_a_fact_is_left_to_the_form(policy, rasa_domain):
+    before = in_form("symptom_form", "symptom_character")
+    entities = [fact("neck_shoulders", area="neck")]
+    tracker = conversation("it radiates into my shoulders", "inform", entities, before)
+    assert predicted(policy, tracker, rasa_domain) == ""
+
+
 def test_an_answer_to_the_booking_form_is_left_to_the_form(policy, rasa_domain):
     before = in_form("booking_form", "patient_name")
     tracker = conversation("Cy Park", "ask_clinic_info", [fact("founder")], before)

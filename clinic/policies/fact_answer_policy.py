@@ -13,11 +13,13 @@ answers, or the honest "not covered" reply), then:
 
 It leaves the message to the other policies when there is a warning sign (RedFlagPolicy
 outranks it anyway), when the intent has its own rule first (booking, a person, stop,
-clinic details, yes/no), when a complaint is reported without any question, and while a
-booking or call-back form waits for a slot that ``clinic.booking.slot_answer`` calls the
-message an answer to ("Cy Park"). Its predictions are "no user" predictions at
-confidence 1, the kind that can overrule RulePolicy's continuation of an active form,
-and its priority sits below RedFlagPolicy's. Config (defaults)::
+clinic details, yes/no), when a complaint is reported without any question, in any form
+when the message asks nothing ("it radiates into my shoulders" answers what the pain feels
+like), and while a booking or call-back form waits for a slot that
+``clinic.booking.slot_answer`` calls the message an answer to ("Cy Park"). Its
+predictions are "no user" predictions at confidence 1, the kind that can overrule
+RulePolicy's continuation of an active form, and its priority sits below RedFlagPolicy's.
+Config (defaults)::
 
     - name: clinic.policies.fact_answer_policy.FactAnswerPolicy
       priority: 8
@@ -87,6 +89,8 @@ class FactAnswerPolicy(Policy):
             return False
         if intent in COMPLAINT_AREAS and not asks_something(text):
             return False  # a complaint told, not asked about: the symptom guide's
+        if tracker.active_loop_name and not asks_something(text):
+            return False  # "it radiates into my shoulders" answers what it feels like
         requested = tracker.get_slot(REQUESTED_SLOT)
         answers_form = (
             tracker.active_loop_name in self.config["forms_with_answers"]
