@@ -67,6 +67,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic import facts as facts_module
+from clinic.booking import slot_answer
 from clinic.booking.slot_answer import is_question
 from clinic.facts import (
     COMPLAINT_AREAS,
@@ -76,7 +78,7 @@ from clinic.facts import (
     asks_something,
     reports_complaint,
 )
-from clinic.nlu import linear_text_model
+from clinic.nlu import linear_intent_classifier, linear_text_model
 from clinic.nlu.linear_intent_classifier import build_pipeline
 from clinic.nlu.linear_text_model import LinearTextModel, fit_one_vs_rest, predict_proba
 
@@ -251,11 +253,15 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
-        """The fact base, the other questions and the model code: a change to any of them
-        retrains (Rasa's fingerprint has only this class's own source)."""
+        """The fact base, the other questions and the code the model depends on (its
+        pipeline, the question test that picks complaints for "none"): a change to any of
+        them retrains (Rasa's fingerprint has only this class's own source)."""
         merged = {**cls.get_default_config(), **config}
         digest = hashlib.sha256(Path(__file__).read_bytes())
-        digest.update(Path(linear_text_model.__file__).read_bytes())
+        modules = (linear_text_model, linear_intent_classifier, slot_answer, facts_module)
+        for module in modules:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        digest.update(slot_answer.WORDS_FILE.read_bytes())
         for key in ("facts", "other_questions"):
             path = _path(str(merged[key]))
             digest.update(path.read_bytes() if path.exists() else b"missing")
