@@ -56,7 +56,11 @@ def test_a_reported_complaint_still_starts_the_guide(assistant: Assistant):
 def test_a_clinic_question_the_articles_do_not_cover_gets_the_honest_reply(
     assistant: Assistant,
 ):
-    for question in ("how many needles do you use?", "can it help my knee?"):
+    for question in (
+        "how many needles do you use?",
+        "can it help my knee?",
+        "is dry needling ok while i am pregnant?",
+    ):
         messages = assistant.replies(new_sender(), question)
         reply = " ".join(m.get("text", "") for m in messages)
         assert "practitioner will go through" in reply, question

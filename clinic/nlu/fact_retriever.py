@@ -105,9 +105,11 @@ NONE_INTENTS = frozenset(
 REPORT_INTENTS = frozenset({"back_pain", "neck_pain", "headache", "feeling_low"})
 OUT_OF_SCOPE = "out_of_scope"
 BODY_PART = "body_part"  # RulerEntityExtractor's back, neck, head, shoulder
-# After one of these the intent classifier placed nothing: a clinic question there is
-# answered honestly as not covered.
-UNPLACED_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE, None})
+# After one of these the intent classifier placed nothing, or placed a topic the articles
+# say nothing about (whether it suits a pregnancy, blood thinners, a pacemaker): a clinic
+# question there that no fact answers gets the honest not-covered reply.
+SUITABILITY = "ask_suitability"
+UNPLACED_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE, SUITABILITY, None})
 # A new ask starts after a question mark, a semicolon, or "and"/"also"/"plus"/"&" (with
 # an optional comma) that a question word follows, perhaps after a preposition ("and in
 # what decade?").
@@ -374,7 +376,10 @@ class FactRetriever(GraphComponent, EntityExtractorMixin):
             value = self._value(label)
             if value and p >= float(self._config["threshold"]):
                 findings = [Finding(value, 0, len(text), p)]
-            elif label != BROAD and self._unplaced_clinic_question(text, intent):
+            elif (label != BROAD or intent == SUITABILITY) and self._unplaced_clinic_question(
+                text, intent
+            ):
+                # (whether it suits someone is never in the articles, broad or not)
                 findings = [Finding(NOT_COVERED, 0, len(text), p)]
             elif label != BROAD:
                 findings = self._about_complaint(text, intent, names, whole)
