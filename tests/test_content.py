@@ -1,7 +1,8 @@
 """The assistant's answers say what the clinic's articles say, in the assistant's own words.
 
 Reads the real files: `domain.yml` (responses and slots), `tests/content/facts.yml` (which article
-fact each answer states) and the articles in `../shared/articles/`. No Rasa server is needed.
+fact each answer states), the fact base `data/facts/facts.yml` (one answer per fact) and the
+articles in `../shared/articles/`. No Rasa server is needed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ ARTICLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "articles"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 FACTS_FILE = Path(__file__).resolve().parent / "content" / "facts.yml"
 CLINIC_FILE = PROJECT_ROOT / "clinic.yml"
+FACT_BASE_FILE = PROJECT_ROOT / "data" / "facts" / "facts.yml"
+# The fact base's replies that are no fact: the honest "not covered", the symptom guide
+# offered after a question about a complaint, and the follow-up after other facts.
+FACT_REPLIES_WITHOUT_FACT = frozenset(
+    {
+        "utter_fact_not_covered",
+        "utter_fact_offer_guide_back",
+        "utter_fact_offer_guide_neck",
+        "utter_fact_offer_guide_head",
+        "utter_fact_follow_up",
+    }
+)
 
 # Answers about dry needling, the three symptoms and the emotional toll of pain: each must state
 # at least one fact from the articles.
@@ -106,6 +119,14 @@ class Fact(TypedDict):
     responses: list[str]
 
 
+class BaseFact(TypedDict, total=False):
+    id: str
+    article: str
+    area: str
+    terms: list[str]
+    questions: list[str]
+
+
 class Button(TypedDict):
     title: str
     payload: str
@@ -127,6 +148,11 @@ def responses(domain: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 @pytest.fixture(scope="module")
 def facts() -> list[Fact]:
     return yaml.safe_load(FACTS_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def fact_base() -> list[BaseFact]:
+    return yaml.safe_load(FACT_BASE_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -375,6 +401,8 @@ def test_every_response_offers_buttons_except_goodbye(
         buttons: list[Button] = variant.get("buttons") or []
         if name in RESPONSES_WITHOUT_BUTTONS or is_urgent(variant) or is_form_question(name):
             continue
+        if is_fact_answer(name):
+            continue  # action_answer_facts sends the next step (with buttons) after them
         if not 2 <= len(buttons) <= 3:
             problems.append(f"{name}: {len(buttons)} buttons, expected 2-3")
         payloads = [button.get("payload", "") for button in buttons]
@@ -444,3 +472,147 @@ def test_every_message_is_short_and_free_of_emoji(
         if symbols:
             problems.append(f"{name}: symbols {symbols}")
     assert not problems, "\n".join(problems)
+
+
+# --- the fact base (data/facts/facts.yml) ---------------------------------------------------
+
+
+def is_fact_answer(name: str) -> bool:
+    return name.startswith("utter_fact_") and name not in FACT_REPLIES_WITHOUT_FACT
+
+
+def article_title(text: str) -> str:
+    """The article's title: its first line that is not page furniture."""
+    lines = (line.strip() for line in text.splitlines())
+    return next(line for line in lines if line and line.lower() != "top of page")
+
+
+def test_fact_base_has_80_atomic_facts_with_5_to_10_lower_case_questions(
+    fact_base: list[BaseFact],
+) -> None:
+    assert isinstance(fact_base, list) and len(fact_base) >= 80
+    ids = [fact["id"] for fact in fact_base]
+    assert len(ids) == len(set(ids)), "fact ids must be unique"
+    problems = []
+    for fact in fact_base:
+        if not set(fact) <= {"id", "article", "area", "terms", "questions"}:
+            problems.append(f"{fact['id']}: unknown keys {sorted(fact)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", fact["id"]) or fact["id"] == "not_covered":
+            problems.append(f"{fact['id']}: not a usable id")
+        if fact.get("area") not in (None, "back", "neck", "head"):
+            problems.append(f"{fact['id']}: area {fact.get('area')!r}")
+        if not fact.get("terms"):
+            problems.append(f"{fact['id']}: no terms to check against the article")
+        questions = fact.get("questions") or []
+        if not 5 <= len(questions) <= 10:
+            problems.append(f"{fact['id']}: {len(questions)} questions, expected 5-10")
+        if len(set(questions)) != len(questions):
+            problems.append(f"{fact['id']}: a question twice")
+        problems += [f"{fact['id']}: {q!r} not lower case" for q in questions if q != q.lower()]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_fact_term_appears_verbatim_in_its_article(
+    fact_base: list[BaseFact], articles: dict[str, str]
+) -> None:
+    missing = [
+        f"{fact['id']}: {term!r} not in {fact['article']}"
+        for fact in fact_base
+        for term in fact["terms"]
+        if term not in articles.get(fact["article"], "")
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_fact_has_an_answer_that_states_its_terms_exactly(
+    fact_base: list[BaseFact], responses: dict[str, list[dict[str, Any]]]
+) -> None:
+    problems = []
+    for fact in fact_base:
+        name = f"utter_fact_{fact['id']}"
+        variants = responses.get(name) or []
+        if not variants:
+            problems.append(f"{fact['id']}: no response {name}")
+        problems += [
+            f"{name} does not state {term!r}"
+            for variant in variants
+            for term in fact["terms"]
+            if not states(variant.get("text", ""), term)
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_fact_answer_belongs_to_a_fact(
+    fact_base: list[BaseFact], responses: dict[str, list[dict[str, Any]]]
+) -> None:
+    ids = {f"utter_fact_{fact['id']}" for fact in fact_base}
+    orphans = [name for name in responses if is_fact_answer(name) and name not in ids]
+    assert not orphans, f"fact answers without a fact: {orphans}"
+    assert FACT_REPLIES_WITHOUT_FACT <= set(responses)
+
+
+def test_numbers_in_fact_answers_come_from_their_own_article(
+    fact_base: list[BaseFact],
+    articles: dict[str, str],
+    responses: dict[str, list[dict[str, Any]]],
+) -> None:
+    invented = [
+        f"{fact['id']}: {number} not in {fact['article']}"
+        for fact in fact_base
+        for variant in responses.get(f"utter_fact_{fact['id']}", [])
+        for number in NUMBER.findall(variant.get("text", ""))
+        if number not in NUMBER.findall(articles.get(fact["article"], ""))
+    ]
+    assert not invented, "\n".join(invented)
+
+
+def test_every_fact_answer_names_its_article_as_its_source(
+    fact_base: list[BaseFact],
+    articles: dict[str, str],
+    responses: dict[str, list[dict[str, Any]]],
+) -> None:
+    wrong = []
+    for fact in fact_base:
+        title = article_title(articles[fact["article"]])
+        for variant in responses.get(f"utter_fact_{fact['id']}", []):
+            source = (variant.get("custom") or {}).get("source")
+            if source != title:
+                wrong.append(f"{fact['id']}: source {source!r}, article title {title!r}")
+            if "buttons" in variant:
+                wrong.append(f"{fact['id']}: a fact answer has no buttons (the next step has)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_fact_answers_are_short_and_never_diagnose_or_promise_a_cure(
+    responses: dict[str, list[dict[str, Any]]],
+) -> None:
+    promise = re.compile(r"\b(?:cure[sd]?|guarantee[sd]?|you have|your diagnosis)\b", re.I)
+    problems = []
+    for name, variant in variations(responses):
+        if not is_fact_answer(name):
+            continue
+        text = variant["text"]
+        if len(SENTENCE_END.findall(text.replace("Dr. ", "Dr "))) > 3:
+            problems.append(f"{name}: more than 3 sentences")
+        if promise.search(text):
+            problems.append(f"{name}: {promise.search(text).group(0)!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_not_covered_reply_is_honest_and_offers_a_call_back_and_a_booking(
+    responses: dict[str, list[dict[str, Any]]],
+) -> None:
+    (variant,) = responses["utter_fact_not_covered"]
+    assert "practitioner" in variant["text"]
+    assert "articles" in variant["text"]
+    payloads = {button["payload"] for button in variant.get("buttons") or []}
+    assert payloads == {"/request_human", "/book_appointment"}
+    assert not (variant.get("custom") or {}).get("source")
+
+
+def test_the_guide_is_offered_with_its_own_complaint_as_the_button(
+    responses: dict[str, list[dict[str, Any]]],
+) -> None:
+    for area, intent in (("back", "back_pain"), ("neck", "neck_pain"), ("head", "headache")):
+        (variant,) = responses[f"utter_fact_offer_guide_{area}"]
+        assert f"/{intent}" in [button["payload"] for button in variant["buttons"]]

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from clinic.booking.reasons import Reason
+from clinic.facts import AREAS
 from clinic.policies.red_flag_policy import RedFlagPolicy
 from tests.test_red_flags import CONTRACT_CATEGORIES
 
@@ -26,6 +27,11 @@ def sent_by_actions() -> set[str]:
     names = set(re.findall(r'"(utter_[a-z_]+)"', source))
     if "utter_booking_time_{" in source:
         names |= {f"utter_booking_time_{reason.value}" for reason in Reason}
+    if 'f"utter_fact_{value}"' in source:  # actions/facts.py: one answer per fact
+        facts = yaml.safe_load((ROOT / "data" / "facts" / "facts.yml").read_text("utf-8"))
+        names |= {f"utter_fact_{fact['id']}" for fact in facts}
+    if 'f"utter_fact_offer_guide_{area}"' in source:
+        names |= {f"utter_fact_offer_guide_{area}" for area in AREAS}
     return names
 
 

@@ -35,3 +35,19 @@ def test_changed_intent_pipeline_code_changes_the_classifier_fingerprint(tmp_pat
     copy = edited_copy(linear_intent_classifier, tmp_path)
     monkeypatch.setattr(linear_intent_classifier, "__file__", str(copy))
     assert LinearIntentClassifier.fingerprint_addon(config) != before
+
+
+def test_changed_fact_base_or_pipeline_code_changes_the_fact_retriever_fingerprint(
+    tmp_path, monkeypatch
+):
+    from clinic.nlu.fact_retriever import FactRetriever
+
+    config = FactRetriever.get_default_config()
+    before = FactRetriever.fingerprint_addon(config)
+    assert FactRetriever.fingerprint_addon(config) == before
+    facts = tmp_path / "facts.yml"
+    facts.write_text("- id: x\n", encoding="utf-8")
+    assert FactRetriever.fingerprint_addon({**config, "facts": str(facts)}) != before
+    copy = edited_copy(linear_intent_classifier, tmp_path)  # build_pipeline lives there
+    monkeypatch.setattr(linear_intent_classifier, "__file__", str(copy))
+    assert FactRetriever.fingerprint_addon(config) != before

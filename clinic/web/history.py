@@ -88,9 +88,13 @@ def transcript_from_events(rows: List[tuple]) -> List[TranscriptMessage]:
                 messages.append({"sender": "bot", **message})
                 offered.update({b["payload"]: b["title"] for b in message["buttons"]})
             custom = extra.get("custom")
-            urgent_only = not text_ and isinstance(custom, dict) and custom.get("urgent") is True
-            if urgent_only and messages and messages[-1]["sender"] == "bot":
-                messages[-1]["urgent"] = True  # a custom-only message marks the text before it
+            after_bot = bool(messages) and messages[-1]["sender"] == "bot"
+            if not text_ and isinstance(custom, dict) and after_bot:
+                # a custom-only message marks the text before it: urgent, or its source
+                if custom.get("urgent") is True:
+                    messages[-1]["urgent"] = True
+                if isinstance(custom.get("source"), str) and custom["source"].strip():
+                    messages[-1]["source"] = custom["source"].strip()
     return messages
 
 

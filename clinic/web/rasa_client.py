@@ -10,6 +10,7 @@ from .shapes import Button, ChatMessage
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
 MAX_BUTTONS = 8
+MAX_SOURCE_CHARS = 200
 
 
 class RasaUnavailable(RuntimeError):
@@ -33,11 +34,20 @@ def _is_urgent(custom: Any) -> bool:
     return isinstance(custom, dict) and custom.get("urgent") is True
 
 
+def _source(custom: Any) -> str | None:
+    """The article title an answer names (``{"custom": {"source": "..."}}``)."""
+    if isinstance(custom, dict) and isinstance(custom.get("source"), str):
+        return custom["source"].strip()[:MAX_SOURCE_CHARS] or None
+    return None
+
+
 def messages_from_rest_output(output: Any) -> List[ChatMessage]:
     """Rasa's REST output as widget messages.
 
     A message ``{"custom": {"urgent": true}}`` marks the text message before it
-    as urgent; other messages without text (images, other custom data) are left out.
+    as urgent, and ``{"custom": {"source": "..."}}`` gives it its source line (Rasa sends a
+    response's ``custom`` as a message of its own after the text); other messages without
+    text (images, other custom data) are left out.
     """
     messages: List[ChatMessage] = []
     if not isinstance(output, list):
@@ -46,16 +56,23 @@ def messages_from_rest_output(output: Any) -> List[ChatMessage]:
         if not isinstance(item, dict):
             continue
         text = item.get("text")
+        custom = item.get("custom")
         if isinstance(text, str) and text.strip():
-            messages.append(
-                {
-                    "text": text,
-                    "buttons": _buttons(item.get("buttons")),
-                    "urgent": _is_urgent(item.get("custom")),
-                }
-            )
-        elif _is_urgent(item.get("custom")) and messages:
-            messages[-1]["urgent"] = True
+            message: ChatMessage = {
+                "text": text,
+                "buttons": _buttons(item.get("buttons")),
+                "urgent": _is_urgent(custom),
+            }
+            messages.append(message)
+        elif messages:
+            message = messages[-1]
+            if _is_urgent(custom):
+                message["urgent"] = True
+        else:
+            continue
+        source = _source(custom)
+        if source:
+            message["source"] = source
     return messages
 
 

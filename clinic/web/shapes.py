@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import List, Literal, TypedDict
 
+from typing_extensions import NotRequired
+
 
 class Button(TypedDict):
     title: str  # shown on the quick reply
@@ -16,6 +18,8 @@ class ChatMessage(TypedDict):
     text: str
     buttons: List[Button]
     urgent: bool  # a red-flag answer: the widget shows it as an alert
+    # the article an answer comes from (Rasa's custom.source): a line below the answer
+    source: NotRequired[str]
 
 
 class TranscriptMessage(ChatMessage):

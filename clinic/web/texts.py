@@ -32,6 +32,7 @@ WIDGET_KEYS = (
     "you",
     "assistant",
     "urgent",
+    "source",
     "quick_replies",
     "input_label",
     "placeholder",

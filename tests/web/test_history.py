@@ -153,3 +153,30 @@ def test_a_custom_only_urgent_event_marks_the_bot_text_before_it():
         ("bot", '{"text": null, "data": {"custom": {"urgent": true}}}'),
     ]
     assert [m["urgent"] for m in transcript_from_events(rows)] == [False, True]
+
+
+async def test_an_answer_read_back_from_the_tracker_store_keeps_its_source_line(
+    make_settings, tracker_db: Path
+):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+    session = new_session_id()
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("who invented dry needling?"),
+        BotUttered("Dr. Janet Travell.", data={"custom": {"source": "Article A"}}),
+        BotUttered("Anything else?"),
+        BotUttered(None, data={"custom": {"source": "Article B"}}),
+    ]
+    await store_conversation(tracker_db, sender_id(session), events)
+    app = create_app(make_settings(tracker_store_url=f"sqlite:///{tracker_db}"))
+    with TestClient(app, base_url=ORIGIN) as client:
+        client.cookies.set("clinic_chat", session)
+        messages = client.get("/api/chat/history").json()["messages"]
+    assert [(m["text"], m.get("source")) for m in messages] == [
+        ("who invented dry needling?", None),
+        ("Dr. Janet Travell.", "Article A"),
+        ("Anything else?", "Article B"),
+    ]

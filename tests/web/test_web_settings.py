@@ -129,3 +129,23 @@ def test_rest_output_keeps_text_and_buttons_and_drops_what_cannot_be_shown():
         {"text": "Hi", "buttons": [{"title": "Yes", "payload": "/affirm"}], "urgent": True}
     ]
     assert messages_from_rest_output({"not": "a list"}) == []
+
+
+def test_rest_output_gives_an_answer_its_source_line():
+    title = "How Dry Needling Can Help Relieve Back Pain, Neck Pain, and Headaches"
+    output = [
+        {"text": "Neck pain often involves the upper trapezius."},
+        {"custom": {"source": title}},
+        {"text": "Ask me more.", "custom": {"source": "  "}},
+        {"custom": {"source": 3}},
+    ]
+    assert messages_from_rest_output(output) == [
+        {
+            "text": "Neck pain often involves the upper trapezius.",
+            "buttons": [],
+            "urgent": False,
+            "source": title,
+        },
+        {"text": "Ask me more.", "buttons": [], "urgent": False},
+    ]
+    assert messages_from_rest_output([{"custom": {"source": title}}]) == []

@@ -72,6 +72,29 @@ def test_a_red_flag_message_is_shown_as_an_urgent_alert(
     expect(alert.first).to_contain_text("Urgent")
 
 
+def test_a_factual_answer_shows_its_source_article_below_it_also_after_a_reload(
+    page: Any, live_web: WebApp
+):
+    open_chat(page, live_web.url)
+    send(page, "who invented dry needling?")
+    wait_for_bot_messages(page, 2)  # the answer, then the next step
+    answer = bot_messages(page).first
+    expect(answer).to_contain_text("Janet Travell")
+    source = answer.locator(".cw-source")
+    expect(source).to_have_text(
+        "Source: Dry Needling: An Alternative Approach to Alleviating Back Pain"
+    )
+    expect(source).to_be_visible()
+    send(page, "how many needles do you use?")  # not in the articles: no source line
+    wait_for_bot_messages(page, 3)
+    expect(bot_messages(page).last).to_contain_text("practitioner")
+    expect(chat_log(page).locator(".cw-source")).to_have_count(1)
+
+    page.reload()  # the source line comes back with the transcript
+    expect(chat_log(page).locator(".cw-source")).to_have_count(1)
+    expect(bot_messages(page).first.locator(".cw-source")).to_contain_text("Back Pain")
+
+
 def test_user_text_with_html_or_a_javascript_link_runs_nothing(
     page: Any, live_web: WebApp, dialogs: DialogWatch
 ):

@@ -297,6 +297,10 @@
     if (message.urgent) bubble.appendChild(el("strong", PREFIX + "urgent-label", this.texts.urgent));
     appendRich(bubble, String(message.text || ""));
     item.appendChild(bubble);
+    if (message.source) {
+      // the article the answer comes from, as plain text below it
+      item.appendChild(el("p", PREFIX + "source", this.texts.source + " " + String(message.source)));
+    }
     var buttons = message.buttons || [];
     if (withReplies && buttons.length) {
       var group = el("div", PREFIX + "replies");
