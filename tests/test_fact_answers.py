@@ -15,10 +15,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
+    BotUttered,
     Event,
     LoopInterrupted,
     SlotSet,
     UserUttered,
+    UserUtteranceReverted,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
@@ -155,6 +157,18 @@ def test_a_warning_sign_is_left_to_the_red_flag_policy(policy, rasa_domain):
 def test_without_facts_the_rules_decide(policy, rasa_domain):
     tracker = conversation("what is dry needling?", "ask_what_is_dry_needling", [], [])
     assert predicted(policy, tracker, rasa_domain) == ""
+
+
+def test_after_rasas_fallback_takes_a_message_back_the_bot_listens(policy, rasa_domain):
+    tracker = conversation("does dry needling help back pain?", "back_pain", [fact("back")], [])
+    tracker.update(ActionExecuted("action_answer_facts"))
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("a" * 1999, {"name": "nlu_fallback"}))
+    assert predicted(policy, tracker, rasa_domain) == ""
+    tracker.update(ActionExecuted("action_default_fallback"))
+    tracker.update(BotUttered("Sorry, I didn't quite understand that."))
+    tracker.update(UserUtteranceReverted())
+    assert predicted(policy, tracker, rasa_domain) == "action_listen"
 
 
 # --- action_answer_facts -----------------------------------------------------------------------

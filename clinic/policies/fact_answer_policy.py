@@ -34,9 +34,13 @@ from typing import Any, Dict, List
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.constants import (
+    ACTION_DEFAULT_FALLBACK_NAME,
+    ACTION_LISTEN_NAME,
+    REQUESTED_SLOT,
+)
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import LoopInterrupted
+from rasa.shared.core.events import ActionExecuted, LoopInterrupted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -121,6 +125,13 @@ class FactAnswerPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
+        if last_action_logged(tracker) == ACTION_DEFAULT_FALLBACK_NAME:
+            # Rasa's fallback takes the visitor's message back (UserUtteranceReverted), so
+            # the state is the one before it: after a fact's answer and its offer no rule
+            # follows, and RulePolicy's own fallback predicted the fallback again, up to
+            # Rasa's ten predictions. After the fallback the assistant listens.
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities)
         plan = self.plan(tracker)
         done = actions_since_last_user_message(tracker)
         if not plan or done != plan[: len(done)] or len(done) >= len(plan):
@@ -132,3 +143,11 @@ class FactAnswerPolicy(Policy):
         # The form's question is not validated against a message that was a question.
         events = [LoopInterrupted(True)] if tracker.active_loop_name and not done else []
         return self._prediction(probabilities, events=events, is_no_user_prediction=True)
+
+
+def last_action_logged(tracker: DialogueStateTracker) -> str | None:
+    """The last action logged on the tracker, counting actions a later revert undid."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted):
+            return event.action_name
+    return None
