@@ -19,8 +19,8 @@ from rasa.shared.core.events import (
     Event,
     LoopInterrupted,
     SlotSet,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
