@@ -119,13 +119,14 @@ class Script:
 
 
 def booking_slots(profile: ClinicProfile, now: datetime, count: int) -> List[datetime]:
-    """``count`` distinct whole-hour starts that ``check_slot`` accepts, from tomorrow on
-    (the clinic's timezone), day by day: one booking per slot, as ``max_bookings_per_slot``
-    may allow no more."""
+    """``count`` distinct whole-hour starts that ``check_slot`` accepts, from the day after
+    tomorrow on (the clinic's timezone), day by day: one booking per slot, as
+    ``max_bookings_per_slot`` may allow no more. Not tomorrow: a run that crosses the
+    clinic's midnight would then ask for "today", which a booking does not take."""
     zone = ZoneInfo(profile.timezone)
     today = now.astimezone(zone).date()
     slots: List[datetime] = []
-    for offset in range(1, profile.booking_horizon_days + 1):
+    for offset in range(2, profile.booking_horizon_days + 1):
         day = today + timedelta(days=offset)
         for hour in range(24):
             start = datetime.combine(day, clock(hour), tzinfo=zone)

@@ -4,7 +4,7 @@ exactly once. Also the soak's own parts: its scripts, slots and checkers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict
 
@@ -37,6 +37,17 @@ def test_the_booking_slots_are_distinct_open_starts_that_the_parser_reads_back(
     for start in slots:
         assert check_slot(start, clinic, NOW) is None
         assert parse_when(slot_text(start), clinic, NOW).start == start
+
+
+def test_no_booking_slot_is_tomorrow_so_a_run_across_midnight_still_asks_for_a_later_day(
+    clinic: ClinicProfile,
+):
+    just_before_midnight = datetime(2026, 12, 1, 4, 59, 59, tzinfo=timezone.utc)  # New York
+    slots = booking_slots(clinic, just_before_midnight, 5)
+    assert min(start.date() for start in slots) > date(2026, 12, 1)
+    after_midnight = datetime(2026, 12, 1, 5, 0, 30, tzinfo=timezone.utc)
+    for start in slots:
+        assert parse_when(slot_text(start), clinic, after_midnight).start == start
 
 
 def test_more_bookings_than_open_hours_in_the_horizon_is_refused(clinic: ClinicProfile):
