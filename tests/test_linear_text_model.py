@@ -180,3 +180,27 @@ def test_the_wrapped_estimator_keeps_its_coefficients_once_and_unchanged():
     after = pipeline.steps[-1][1].coef_
     assert np.shares_memory(after, fast._coef_t)
     assert same_bits(np.ascontiguousarray(after), before)
+
+
+def test_red_flag_context_doubts_are_bit_for_bit_scikit_learns(red_flag_model):
+    positives = read_cases(ROOT / "data" / "red_flags" / "seed_positives.yml")
+    near_misses = read_cases(ROOT / "data" / "red_flags" / "seed_near_misses.yml")
+    red_flag_model.fit_context(positives, near_misses)
+    context, features = red_flag_model.context, red_flag_model.pipeline[0]
+    column = list(context.classes_).index(0)
+    texts = red_flag_texts() + intent_texts()[::20] + ODD_TEXTS
+    fast = red_flag_model.doubt(texts)
+    assert "_fast_context" in red_flag_model.__dict__
+    for text, doubt in zip(texts, fast, strict=True):
+        expected = context.predict_proba(features.transform([text.lower()]))[0, column]
+        assert np.float64(doubt).tobytes() == np.float64(expected).tobytes(), text
+    loaded = pickle.loads(pickle.dumps(red_flag_model))
+    assert "_fast_context" not in loaded.__dict__
+    assert loaded.doubt(texts[:20]) == fast[:20]
+
+
+def test_a_binary_head_of_another_width_is_refused(intent_pipeline, red_flag_model):
+    fast = LinearTextModel.wrap(intent_pipeline)
+    head = linear_text_model.BinaryHead(np.zeros((3, 1)), np.zeros(1))
+    with pytest.raises(ValueError, match="3 features"):
+        fast.binary_proba(["my back hurts"], head)

@@ -100,8 +100,33 @@ class LinearTextModel:
         return cls(pipeline)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        from scipy.sparse import _sparsetools
         from scipy.special import expit
+
+        prob = self._scores(texts, self._coef_t) + self._intercept
+        # LinearClassifierMixin._predict_proba_lr: one-vs-rest, more than one class
+        expit(prob, out=prob)
+        prob /= prob.sum(axis=1).reshape((prob.shape[0], -1))
+        return prob
+
+    def binary_proba(self, texts: Sequence[str], head: BinaryHead) -> np.ndarray:
+        """``head``'s ``predict_proba`` on this model's features of ``texts``: a binary
+        logistic regression fitted on ``pipeline[0].transform(...)``, as the red-flag
+        context model is. The same numbers as
+        ``classifier.predict_proba(pipeline[0].transform(texts))``."""
+        from scipy.special import expit
+
+        if head.coef_t.shape[0] != self._width:
+            raise ValueError(
+                f"the binary model has {head.coef_t.shape[0]} features, these are {self._width}"
+            )
+        # LinearClassifierMixin.decision_function, then _predict_proba_lr for one column.
+        decision = (self._scores(texts, head.coef_t) + head.intercept).ravel()
+        expit(decision, out=decision)
+        return np.vstack([1 - decision, decision]).T
+
+    def _scores(self, texts: Sequence[str], coef_t: np.ndarray) -> np.ndarray:
+        """``X @ coef_.T`` for the FeatureUnion's rows ``X`` of ``texts``."""
+        from scipy.sparse import _sparsetools
 
         if isinstance(texts, str):
             raise ValueError("Iterable over raw text documents expected, string given.")
@@ -120,7 +145,7 @@ class LinearTextModel:
                 data_parts.append(data)
                 offset += vectorizer.width
             indptr.append(sum(len(data) for data in data_parts))
-        classes = self._coef_t.shape[1]
+        classes = coef_t.shape[1]
         scores = np.zeros((len(texts), classes), dtype=np.float64)
         if data_parts:  # X @ coef_.T as SciPy computes it
             _sparsetools.csr_matvecs(
@@ -130,14 +155,21 @@ class LinearTextModel:
                 np.asarray(indptr, dtype=np.int32),
                 np.concatenate(index_parts).astype(np.int32, copy=False),
                 np.concatenate(data_parts),
-                self._coef_t.ravel(),
+                coef_t.ravel(),
                 scores.ravel(),
             )
-        prob = scores + self._intercept
-        # LinearClassifierMixin._predict_proba_lr: one-vs-rest, more than one class
-        expit(prob, out=prob)
-        prob /= prob.sum(axis=1).reshape((prob.shape[0], -1))
-        return prob
+        return scores
+
+
+class BinaryHead(NamedTuple):
+    """A fitted binary ``LogisticRegression`` as ``LinearTextModel.binary_proba`` reads it."""
+
+    coef_t: np.ndarray  # coef_.T, C-ordered (features x 1)
+    intercept: np.ndarray
+
+    @classmethod
+    def of(cls, classifier: Any) -> BinaryHead:
+        return cls(np.ascontiguousarray(classifier.coef_.T), classifier.intercept_)
 
 
 class _Vectorizer(NamedTuple):

@@ -27,7 +27,12 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple, TypedDict
 
 import yaml
 
-from clinic.nlu.linear_text_model import LinearTextModel, fit_one_vs_rest, predict_proba
+from clinic.nlu.linear_text_model import (
+    BinaryHead,
+    LinearTextModel,
+    fit_one_vs_rest,
+    predict_proba,
+)
 
 NONE = "none"
 SELF_HARM = "self_harm"
@@ -139,6 +144,7 @@ class RedFlagModel:
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> RedFlagModel:
         fit_one_vs_rest(self.pipeline, list(texts), list(labels))
         self.__dict__.pop("_fast", None)
+        self.__dict__.pop("_fast_context", None)
         return self
 
     def fit_context(
@@ -157,24 +163,41 @@ class RedFlagModel:
                 labels.append(label)
         classifier = LogisticRegression(C=c, solver="liblinear", random_state=0)
         self.context = classifier.fit(self.pipeline[0].transform(texts), labels)
+        self.__dict__.pop("_fast_context", None)
         return self
 
     def doubt(self, texts: Sequence[str]) -> List[float]:
-        """Per text, the probability that it reports no warning sign now."""
-        features = self.pipeline[0].transform([text.lower() for text in texts])
+        """Per text, the probability that it reports no warning sign now: by
+        ``LinearTextModel`` on the detector's own features (the same numbers as
+        scikit-learn's, without its transform's overhead) when the pipeline is of its shape."""
+        lowered = [text.lower() for text in texts]
         column = list(self.context.classes_).index(0)
-        return [float(p) for p in self.context.predict_proba(features)[:, column]]
+        if "_fast_context" not in self.__dict__:
+            self._fast_context = BinaryHead.of(self.context)
+        fast = self._fast_model()
+        if fast is not None:
+            probabilities = fast.binary_proba(lowered, self._fast_context)
+        else:
+            probabilities = self.context.predict_proba(self.pipeline[0].transform(lowered))
+        return [float(p) for p in probabilities[:, column]]
 
     def __getstate__(self) -> Dict[str, object]:
-        # The fast copy of the fitted pipeline is made again after loading.
-        return {key: value for key, value in self.__dict__.items() if key != "_fast"}
+        # The fast copies of the fitted models are made again after loading.
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("_fast", "_fast_context")
+        }
+
+    def _fast_model(self) -> LinearTextModel | None:
+        if "_fast" not in self.__dict__:
+            self._fast = LinearTextModel.wrap(self.pipeline)
+        return self._fast
 
     def _predict_proba(self, texts: List[str]) -> Any:
         """``pipeline.predict_proba``, by ``LinearTextModel`` (same numbers, a tenth of
         the time on one message) when the pipeline is of its shape."""
-        if "_fast" not in self.__dict__:
-            self._fast = LinearTextModel.wrap(self.pipeline)
-        return predict_proba(self.pipeline, self._fast, texts)
+        return predict_proba(self.pipeline, self._fast_model(), texts)
 
     def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Per text, the probability of each warning-sign category (not "none")."""
