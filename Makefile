@@ -65,7 +65,7 @@ run: train ## start the action server, the Rasa server and the web app on 127.0.
 	@bash scripts/run.sh
 
 status: ## while make run is up: each process's state, pid and uptime (supervisorctl status)
-	@$(VENV)/bin/supervisorctl --configuration supervisord.conf status
+	@$(PY) -m supervisor.supervisorctl --configuration supervisord.conf status
 
 web: setup ## start only the web app (demo page, widget, chat gateway) on HOST:PORT
 	$(PY) -m clinic.web

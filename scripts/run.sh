@@ -22,4 +22,6 @@ export CLINIC_RUN_DIR
 .venv/bin/python -m clinic.db.migrate
 
 echo "Web page and chat widget: http://$HOST:$PORT/  Rasa REST channel: http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  actions: http://127.0.0.1:$ACTION_PORT (Ctrl-C stops)"
-exec .venv/bin/supervisord --nodaemon --configuration supervisord.conf
+# python -m: the .venv/bin/supervisord script names the interpreter of the folder the
+# environment was created in, and fails once .venv is moved or shared
+exec .venv/bin/python -m supervisor.supervisord --nodaemon --configuration supervisord.conf

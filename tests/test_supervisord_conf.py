@@ -61,6 +61,7 @@ def test_run_sh_checks_the_databases_then_hands_over_to_supervisord():
     script = (ROOT / "scripts" / "run.sh").read_text()
     checks = script.index("python -m clinic.db.engine"), script.index("python -m clinic.db.migrate")
     handover = script.index(
-        "exec .venv/bin/supervisord --nodaemon --configuration supervisord.conf"
+        "exec .venv/bin/python -m supervisor.supervisord"
+        " --nodaemon --configuration supervisord.conf"
     )
     assert max(checks) < handover
