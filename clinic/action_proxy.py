@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Dict, List, Mapping
 
 import httpx
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -108,9 +110,6 @@ def _is_validation(action: str) -> bool:
 
 def fallback(request: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
     """The action server's answer to ``request`` (Rasa's call) when it cannot give one."""
-    from rasa_sdk import Tracker
-    from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
-
     action = str(request.get("next_action", ""))
     tracker = Tracker.from_dict(request.get("tracker") or {"sender_id": "", "events": []})
     if action == SESSION_START:
