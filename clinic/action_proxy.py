@@ -56,6 +56,7 @@ PROBE_TIMEOUT_S = 1.0
 UNAVAILABLE_RESPONSE = "utter_action_server_unavailable"
 SESSION_START = "action_session_start"
 SLOT_MAPPINGS_VALIDATION = "action_validate_slot_mappings"
+REQUESTED_SLOT = "requested_slot"
 FORWARDED_HEADERS = ("content-type", "authorization")
 
 
@@ -123,8 +124,9 @@ def fallback(request: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
         ]
         return {"events": [SessionStarted(), *carried, ActionExecuted("action_listen")]}
     events = []
-    if _is_validation(action):
-        events = [SlotSet(name, None) for name in tracker.slots_to_validate()]
+    if _is_validation(action):  # requested_slot stays: emptied, the form would end
+        checked = set(tracker.slots_to_validate()) - {REQUESTED_SLOT}
+        events = [SlotSet(name, None) for name in sorted(checked)]
     return {"events": events, "responses": [{"response": UNAVAILABLE_RESPONSE}]}
 
 

@@ -201,6 +201,7 @@ async def test_a_failed_form_validation_apologises_and_empties_the_unchecked_slo
         [
             {"event": "slot", "name": "patient_name", "value": "Ann Lee"},  # checked before
             {"event": "user", "text": "(202) 555-0123"},
+            {"event": "slot", "name": "requested_slot", "value": "phone"},  # the form's own
             {"event": "slot", "name": "phone", "value": "(202) 555-0123"},  # to be checked
         ],
     )
