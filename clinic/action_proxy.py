@@ -27,7 +27,7 @@ ActionServerUnavailablePolicy then makes Rasa listen. A 4xx (a form's
 
 After a failure, the next call first asks the action server's ``/health`` with a short
 bound (1 s): while that fails too, Rasa gets the fallback at once instead of a second
-full wait within the same message; the first answer ends it.
+full wait within the same message; once ``/health`` answers, calls go through again.
 """
 
 from __future__ import annotations
