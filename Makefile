@@ -16,7 +16,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONUNBUFFERED := 1
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
-export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+# Rasa calls the action proxy (clinic/action_proxy.py), which calls the action server
+export ACTION_PROXY_PORT ?= 5056
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTION_PROXY_PORT)/webhook
 export TRACKER_STORE_URL ?= sqlite:///var/tracker.db
 export DATABASE_URL ?= sqlite:///var/clinic.db
 export HOST ?= 127.0.0.1
@@ -61,18 +64,19 @@ spacy: $(SPACY_PIPELINE)/meta.json ## build the project's spaCy pipeline (blank 
 train: spacy ## train a model if data/, domain.yml or config.yml changed since the newest one
 	@bash scripts/train.sh
 
-run: train ## start the action server, the Rasa server and the web app on 127.0.0.1:8000 under supervisord (Ctrl-C stops all)
+run: train ## start the action server, its proxy, the Rasa server and the web app on 127.0.0.1:8000 under supervisord (Ctrl-C stops all)
 	@bash scripts/run.sh
 
 status: ## while make run is up: each process's state, pid and uptime (supervisorctl status)
-	@$(VENV)/bin/supervisorctl --configuration supervisord.conf status
+	@$(PY) -m supervisor.supervisorctl --configuration supervisord.conf status
 
 web: setup ## start only the web app (demo page, widget, chat gateway) on HOST:PORT
 	$(PY) -m clinic.web
 
-shell: train ## chat in the terminal (starts the action server alongside)
+shell: train ## chat in the terminal (starts the action server and the action proxy alongside)
 	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT) & pid=$$!; \
-	trap "kill $$pid" EXIT; $(RASA) shell --model models --endpoints endpoints.yml
+	$(PY) -m clinic action-proxy & proxy=$$!; \
+	trap "kill $$pid $$proxy" EXIT; $(RASA) shell --model models --endpoints endpoints.yml
 
 lint: setup ## ruff lint and format check
 	$(VENV)/bin/ruff check .

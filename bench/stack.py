@@ -1,7 +1,8 @@
 """Starts and stops the real processes the bench measures, on free loopback ports.
 
-The action server, one or more Rasa servers (REST channel) and the web app's chat
-gateway run as separate processes, like ``make run``; the port and start-up helpers
+The action server, the action proxy Rasa calls it through, one or more Rasa servers
+(REST channel) and the web app's chat gateway run as separate processes, like
+``make run``; the port and start-up helpers
 are the end-to-end tests' (``tests/servers.py``).
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from tests.servers import ROOT, _wait_until_up, free_port
+from tests.servers import ACTION_PROXY_COMMAND, ROOT, _wait_until_up, free_port, proxy_env
 
 
 @dataclass
@@ -41,16 +42,17 @@ class Stack:
     workdir: Path
     env: Dict[str, str]
     actions: Server | None = None
+    proxy: Server | None = None  # the action proxy: Rasa's ACTION_ENDPOINT_URL
     rasa: List[Server] = field(default_factory=list)
     web: Server | None = None
 
     @property
     def servers(self) -> List[Server]:
-        return [s for s in [self.actions, *self.rasa, self.web] if s is not None]
+        return [s for s in [self.actions, self.proxy, *self.rasa, self.web] if s is not None]
 
 
 def base_env(
-    workdir: Path, action_port: int, extra: Dict[str, str] | None = None
+    workdir: Path, action_port: int, proxy_port: int, extra: Dict[str, str] | None = None
 ) -> Dict[str, str]:
     """The environment ``make run`` gives the processes, with data under ``workdir``."""
     return {
@@ -60,7 +62,7 @@ def base_env(
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
         "SANIC_HOST": "127.0.0.1",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        **proxy_env(proxy_port, action_port),
         "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
         "LOCK_STORE_URL": "memory://",
@@ -103,6 +105,18 @@ def start_actions(workdir: Path, port: int, env: Dict[str, str]) -> Server:
     cmd += ["--logging-config_file", str(ROOT / "logging.yml")]  # like scripts/run.sh
     return _spawn(
         "action server", cmd, env, workdir / "actions.log", f"http://127.0.0.1:{port}", "/health"
+    )
+
+
+def start_proxy(workdir: Path, port: int, env: Dict[str, str]) -> Server:
+    """``python -m clinic action-proxy`` on ``port``: its /health is the action server's."""
+    return _spawn(
+        "action proxy",
+        ACTION_PROXY_COMMAND,
+        {**env, "ACTION_PROXY_PORT": str(port)},
+        workdir / "action-proxy.log",
+        f"http://127.0.0.1:{port}",
+        "/health",
     )
 
 
@@ -166,13 +180,15 @@ def start_stack(
     web: bool = False,
     extra_env: Dict[str, str] | None = None,
 ) -> Stack:
-    """An action server, ``rasa_processes`` Rasa servers and optionally the web app."""
+    """An action server and its proxy, ``rasa_processes`` Rasa servers and optionally
+    the web app."""
     workdir.mkdir(parents=True, exist_ok=True)
-    action_port = free_port()
-    stack = Stack(workdir=workdir, env=base_env(workdir, action_port, extra_env))
+    action_port, proxy_port = free_port(), free_port()
+    stack = Stack(workdir=workdir, env=base_env(workdir, action_port, proxy_port, extra_env))
     endpoints = ROOT / "endpoints.yml"
     try:
         stack.actions = start_actions(workdir, action_port, stack.env)
+        stack.proxy = start_proxy(workdir, proxy_port, stack.env)
         for _ in range(rasa_processes):
             stack.rasa.append(start_rasa(workdir, model, endpoints, stack.env))
         if web:

@@ -1,4 +1,5 @@
-"""``python -m clinic``: staff accounts, retention and backups (see ``clinic/cli.py``)."""
+"""``python -m clinic``: staff accounts, retention, backups and the action proxy
+(see ``clinic/cli.py``)."""
 
 import sys
 

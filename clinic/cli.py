@@ -1,5 +1,6 @@
 """The command line: ``python -m clinic users create NAME --role admin|staff``,
-``python -m clinic purge`` and ``python -m clinic backup DIR``.
+``python -m clinic purge``, ``python -m clinic backup DIR`` and
+``python -m clinic action-proxy`` (``clinic/action_proxy.py``, run by ``make run``).
 
 ``users create`` reads the password from stdin (one line; nothing is echoed or
 logged), so it can come from a password manager or a pipe. Exit codes: 0 done,
@@ -94,6 +95,18 @@ def _backup(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -
     return EXIT_OK
 
 
+def _action_proxy(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from clinic.action_proxy import ActionProxySettingsError, load_settings, serve
+
+    try:
+        settings = load_settings(os.environ)
+    except ActionProxySettingsError as exc:
+        print(f"error: the action proxy cannot start: {exc}", file=err)
+        return EXIT_REFUSED
+    serve(settings)
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -126,6 +139,13 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("dir", metavar="DIR", help="an existing, writable folder")
     backup.set_defaults(run=_backup)
+    proxy = commands.add_parser(
+        "action-proxy",
+        help="forward Rasa's calls to the action server (ACTION_SERVER_URL) on "
+        "127.0.0.1:ACTION_PROXY_PORT, each bounded by ACTION_TIMEOUT; answer with the "
+        "apology when it fails",
+    )
+    proxy.set_defaults(run=_action_proxy)
     return root
 
 

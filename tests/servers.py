@@ -1,4 +1,4 @@
-"""Starts the real action server and Rasa server for end-to-end tests."""
+"""Starts the real action server, its action proxy and Rasa server for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -31,9 +31,24 @@ def newest_model() -> Path:
     return models[-1]
 
 
+def proxy_env(proxy_port: int, action_port: int) -> Dict[str, str]:
+    """The environment of the action proxy between Rasa and the action server, as the
+    Makefile sets it: Rasa's ``ACTION_ENDPOINT_URL`` points at the proxy."""
+    return {
+        "ACTION_PORT": str(action_port),
+        "ACTION_PROXY_PORT": str(proxy_port),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{proxy_port}/webhook",
+    }
+
+
+# ``python -m clinic action-proxy`` as supervisord.conf starts it
+ACTION_PROXY_COMMAND = [sys.executable, "-m", "clinic", "action-proxy"]
+
+
 @dataclass
 class Assistant:
-    """A running Rasa server + action server pair."""
+    """A running Rasa server + action server pair (Rasa calls it through the action proxy)."""
 
     rasa_url: str
     action_url: str
@@ -74,8 +89,8 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, deadline_s: f
 
 
 def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> Assistant:
-    """Starts both servers on free loopback ports, with their data under ``workdir``."""
-    rasa_port, action_port = free_port(), free_port()
+    """Starts the three on free loopback ports, with their data under ``workdir``."""
+    rasa_port, action_port, proxy_port = free_port(), free_port(), free_port()
     tracker_db = workdir / "tracker.db"
     env = {
         **os.environ,
@@ -83,18 +98,27 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "SANIC_HOST": "127.0.0.1",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        **proxy_env(proxy_port, action_port),
         "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
         "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
         "LOCK_STORE_URL": "memory://",
         **(extra_env or {}),
     }
     action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    proxy_log = workdir / "action-proxy.log"
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
         cwd=ROOT,
         env=env,
         stdout=action_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proxy = subprocess.Popen(
+        ACTION_PROXY_COMMAND,
+        cwd=ROOT,
+        env=env,
+        stdout=proxy_log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -126,10 +150,11 @@ def start_assistant(workdir: Path, extra_env: Dict[str, str] | None = None) -> A
         action_url=f"http://127.0.0.1:{action_port}",
         tracker_db=tracker_db,
         app_db=workdir / "clinic.db",
-        processes=[actions, rasa],
+        processes=[actions, proxy, rasa],
     )
     try:
         _wait_until_up(f"{assistant.action_url}/health", actions, action_log, 60)
+        _wait_until_up(f"http://127.0.0.1:{proxy_port}/health", proxy, proxy_log, 60)
         _wait_until_up(f"{assistant.rasa_url}/", rasa, rasa_log, 240)
     except Exception:
         stop_assistant(assistant)
@@ -154,17 +179,18 @@ class MakeRun:
     """``scripts/run.sh`` (what ``make run`` runs) as a test started it."""
 
     process: subprocess.Popen  # supervisord: run.sh execs it
-    log: Path  # all the output: supervisord's lines and the three processes'
+    log: Path  # all the output: supervisord's lines and the four processes'
     env: Dict[str, str]
     web: str
     rasa: str
     actions: str
+    proxy: str  # the action proxy Rasa calls the action server through
 
 
 def start_make_run(workdir: Path, extra_env: Dict[str, str] | None = None) -> MakeRun:
     """``scripts/run.sh`` on free loopback ports with its databases and supervisord's
-    socket under ``workdir``; returns once all three processes answer."""
-    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+    socket under ``workdir``; returns once all four processes answer."""
+    rasa_port, action_port, web_port, proxy_port = (free_port() for _ in range(4))
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
@@ -172,8 +198,7 @@ def start_make_run(workdir: Path, extra_env: Dict[str, str] | None = None) -> Ma
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
         "RASA_PORT": str(rasa_port),
-        "ACTION_PORT": str(action_port),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        **proxy_env(proxy_port, action_port),
         "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "DATABASE_URL": f"sqlite:///{workdir / 'clinic.db'}",
         "LOCK_STORE_URL": "memory://",
@@ -202,9 +227,11 @@ def start_make_run(workdir: Path, extra_env: Dict[str, str] | None = None) -> Ma
         web=f"http://127.0.0.1:{web_port}",
         rasa=env["RASA_URL"],
         actions=f"http://127.0.0.1:{action_port}",
+        proxy=f"http://127.0.0.1:{proxy_port}",
     )
     try:
         _wait_until_up(f"{run.actions}/health", process, log, 120)
+        _wait_until_up(f"{run.proxy}/health", process, log, 120)
         _wait_until_up(f"{run.web}/api/chat/config", process, log, 120)
         _wait_until_up(f"{run.rasa}/", process, log, 300)
     except Exception:
@@ -214,7 +241,7 @@ def start_make_run(workdir: Path, extra_env: Dict[str, str] | None = None) -> Ma
 
 
 def stop_make_run(run: MakeRun) -> None:
-    """SIGTERM to supervisord, which stops all three; SIGKILL after a minute."""
+    """SIGTERM to supervisord, which stops all four; SIGKILL after a minute."""
     if run.process.poll() is None:
         os.killpg(run.process.pid, signal.SIGTERM)
     try:

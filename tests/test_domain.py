@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from clinic.action_proxy import UNAVAILABLE_RESPONSE
 from clinic.booking.reasons import Reason
 from clinic.facts import AREAS
 from clinic.policies.red_flag_policy import RedFlagPolicy
@@ -35,10 +36,12 @@ def sent_by_actions() -> set[str]:
     return names
 
 
-# Rasa's built-in action_default_fallback sends utter_default; RedFlagPolicy its replies.
+# Rasa's built-in action_default_fallback sends utter_default; RedFlagPolicy its replies;
+# the action proxy names the apology when the action server fails.
 _RED_FLAG = RedFlagPolicy.get_default_config()
 SENT_BY_RASA = {
     "utter_default",
+    UNAVAILABLE_RESPONSE,
     _RED_FLAG["emergency_response"],
     _RED_FLAG["self_harm_response"],
     _RED_FLAG["screen_clear_response"],
@@ -102,3 +105,11 @@ def test_every_action_in_rules_and_stories_exists(domain):
     known = set(domain["responses"]) | set(domain["actions"]) | set(domain["forms"]) | built_in
     used = {step["action"] for step in story_steps() if "action" in step}
     assert used - known == set()
+
+
+def test_the_action_proxys_apology_says_what_the_chat_gateway_says(domain):
+    """The visitor reads the same apology whether the action server or Rasa failed."""
+    messages = yaml.safe_load((ROOT / "clinic" / "web" / "messages.yml").read_text("utf-8"))
+    [response] = domain["responses"][UNAVAILABLE_RESPONSE]
+    assert response["text"] == messages["gateway"]["apology"]
+    assert "{clinic_phone}" in response["text"]

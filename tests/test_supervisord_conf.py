@@ -1,6 +1,6 @@
 """``supervisord.conf`` as supervisord itself reads it: what ``make run`` promises.
 
-The three processes restarted whatever their exit, with supervisord's backoff for one
+The four processes restarted whatever their exit, with supervisord's backoff for one
 that keeps failing at start-up, stopped as a group, and everything on ``make run``'s
 output. The real thing (kills, restarts, Ctrl-C) is ``tests/faults/test_supervised_run.py``.
 """
@@ -31,13 +31,14 @@ def programs(options: ServerOptions) -> Dict[str, object]:
     return {p.name: p for g in options.process_group_configs for p in g.process_configs}
 
 
-def test_make_run_supervises_the_action_server_rasa_and_the_web_app(options):
+def test_make_run_supervises_the_action_server_its_proxy_rasa_and_the_web_app(options):
     found = programs(options)
-    assert sorted(found) == ["actions", "rasa", "web"]
+    assert sorted(found) == ["actions", "proxy", "rasa", "web"]
     commands = {name: " ".join(p.command.split()) for name, p in found.items()}
     assert "-m rasa_sdk --actions actions --port 5155" in commands["actions"]
     assert "-m clinic.rasa_main run --interface 127.0.0.1 --port 5105" in commands["rasa"]
     assert commands["web"].endswith("-m clinic.web")
+    assert commands["proxy"].endswith("-m clinic action-proxy")
     assert all(p.directory == str(ROOT) for p in found.values())
     assert found["actions"].environment == {"SANIC_HOST": "127.0.0.1"}
 
@@ -61,6 +62,7 @@ def test_run_sh_checks_the_databases_then_hands_over_to_supervisord():
     script = (ROOT / "scripts" / "run.sh").read_text()
     checks = script.index("python -m clinic.db.engine"), script.index("python -m clinic.db.migrate")
     handover = script.index(
-        "exec .venv/bin/supervisord --nodaemon --configuration supervisord.conf"
+        "exec .venv/bin/python -m supervisor.supervisord"
+        " --nodaemon --configuration supervisord.conf"
     )
     assert max(checks) < handover

@@ -1,6 +1,8 @@
-"""Runs the web app in a thread on a free loopback port, and launches Debian's Chromium.
+"""Runs the web app (or another ASGI app: the action proxy) in a thread on a free loopback
+port, and launches Debian's Chromium.
 
-Used by the browser tests (tests/web/) and scripts/screenshots.py.
+Used by the browser tests (tests/web/), tests/test_action_proxy.py and
+scripts/screenshots.py.
 """
 
 from __future__ import annotations
@@ -46,12 +48,13 @@ def web_settings(settings: WebSettings, port: int) -> WebSettings:
     return replace(settings, clinic=clinic, host="127.0.0.1", port=port)
 
 
-def start_web_app(settings: WebSettings, deadline_s: float = 20) -> WebApp:
-    """Starts ``create_app(settings)`` with uvicorn on a free port of 127.0.0.1."""
-    port = free_port()
-    settings = web_settings(settings, port)
+def serve_in_thread(
+    app: Any, port: int, name: str, deadline_s: float = 20
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """Runs the ASGI ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; returns once
+    it accepts connections."""
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host="127.0.0.1",
         port=port,
         ws="none",  # no websockets; the websockets that Rasa pins is too old for uvicorn's
@@ -59,19 +62,31 @@ def start_web_app(settings: WebSettings, deadline_s: float = 20) -> WebApp:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"web-app-{port}", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"{name}-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + deadline_s
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the web app did not start on port {port}")
+            raise RuntimeError(f"the {name} did not start on port {port}")
         time.sleep(0.05)
+    return server, thread
+
+
+def stop_server_thread(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def start_web_app(settings: WebSettings, deadline_s: float = 20) -> WebApp:
+    """Starts ``create_app(settings)`` with uvicorn on a free port of 127.0.0.1."""
+    port = free_port()
+    settings = web_settings(settings, port)
+    server, thread = serve_in_thread(create_app(settings), port, "web app", deadline_s)
     return WebApp(url=f"http://127.0.0.1:{port}", settings=settings, server=server, thread=thread)
 
 
 def stop_web_app(app: WebApp) -> None:
-    app.server.should_exit = True
-    app.thread.join(timeout=15)
+    stop_server_thread(app.server, app.thread)
 
 
 def launch_chromium(playwright: Any) -> Any:

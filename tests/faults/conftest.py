@@ -1,7 +1,7 @@
-"""One real stack for the fault tests: action server, Rasa server and the web app as
-``make run`` starts them (``python -m clinic.web``), on free loopback ports, with their
-databases in a temporary folder. Started once for the package; a test that stops or
-kills a process brings it back, and every test starts with all three running."""
+"""One real stack for the fault tests: action server, action proxy, Rasa server and the
+web app as ``make run`` starts them (``python -m clinic.web``), on free loopback ports,
+with their databases in a temporary folder. Started once for the package; a test that
+stops or kills a process brings it back, and every test starts with all four running."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def bot_text(response: str, **values: str) -> str:
 
 
 def apology() -> str:
-    """The gateway's apology, from messages.yml with clinic.yml's facts."""
+    """The gateway's apology, from messages.yml with clinic.yml's facts; the action
+    proxy's (``utter_action_server_unavailable``) says the same."""
     return load_texts(WEB_ROOT / "messages.yml", CLINIC).say("apology")
 
 
@@ -116,6 +117,8 @@ class FaultStack:
         """Every process running again, the web app with its first environment."""
         if self.stack.actions is not None and self.stack.actions.process.poll() is not None:
             self.stack.actions = start_again(self.stack.actions)
+        if self.stack.proxy is not None and self.stack.proxy.process.poll() is not None:
+            self.stack.proxy = start_again(self.stack.proxy)
         for index, rasa in enumerate(self.stack.rasa):
             if rasa.process.poll() is not None:
                 self.stack.rasa[index] = start_again(rasa)

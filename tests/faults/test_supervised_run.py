@@ -6,15 +6,17 @@ the module, one visitor booking through the chat gateway across all of it:
 
 - the action server, the Rasa server and the web app are each killed (SIGKILL, as a
   crash or the OOM killer would): supervisord starts it again within 5 s and logs it, the
-  other two keep serving, the chat answers with the apology and the clinic's phone while
-  the process is missing, the killed one answers again once loaded, and the booking goes
-  on where it was with every stored event still there;
+  others keep serving, the chat answers with the apology and the clinic's phone while
+  the process is missing (the action proxy answers for the action server; the gateway
+  for Rasa), the killed one answers again once loaded, and the booking goes on where it
+  was with every stored event still there;
+- the action proxy killed: started again within 5 s, and conversations go on;
 - the action server hung (SIGSTOP: alive, its port accepting, no answer): the apology
   within 10 s, not the gateway's 30, and normal service once it answers again (SIGCONT);
 - ``python -m clinic backup`` while all of it runs; the backup restored and read back;
-- SIGINT (Ctrl-C) stops supervisord and all three processes.
+- SIGINT (Ctrl-C) stops supervisord and all four processes.
 
-The tests run in file order on the one stack; each leaves all three processes running.
+The tests run in file order on the one stack; each leaves all four processes running.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Supervised:
         self.run = run
         self.workdir = run.log.parent
         self.env, self.web, self.rasa, self.actions = run.env, run.web, run.rasa, run.actions
+        self.proxy = run.proxy
         socket_url = f"unix://{self.workdir / 'run' / 'supervisor.sock'}"
         self.rpc: Any = xmlrpc.client.ServerProxy(
             "http://127.0.0.1", transport=SupervisorTransport(None, None, socket_url)
@@ -140,11 +143,13 @@ def respawned_within(supervised: Supervised, name: str, old_pid: int, killed_at:
         time.sleep(0.1)
 
 
-def assert_apology(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    [message] = response.json()["messages"]
-    assert message["text"] == apology()
-    assert CLINIC.phone in message["text"]
+def assert_apology(response: httpx.Response, status: int, *then: str) -> None:
+    """The apology with the clinic's phone (then ``then``): status 200 when the action
+    proxy gave it through Rasa, 503 when the gateway did for Rasa."""
+    assert response.status_code == status, response.text
+    said = [message["text"] for message in response.json()["messages"]]
+    assert said == [apology(), *then]
+    assert CLINIC.phone in said[0]
 
 
 def rasa_answers(supervised: Supervised) -> bool:
@@ -157,9 +162,9 @@ def rasa_answers(supervised: Supervised) -> bool:
     return response.status_code == 200 and bool(response.json())
 
 
-def test_make_run_starts_the_three_processes_under_supervisord(supervised, visitor):
+def test_make_run_starts_the_four_processes_under_supervisord(supervised, visitor):
     states = {p["name"]: p["statename"] for p in supervised.rpc.supervisor.getAllProcessInfo()}
-    assert states == {"actions": "RUNNING", "rasa": "RUNNING", "web": "RUNNING"}
+    assert states == dict.fromkeys(("actions", "proxy", "rasa", "web"), "RUNNING")
     assert visitor.say("i'd like to book an appointment")[-1] == bot_text("utter_ask_patient_name")
     assert visitor.say("Ann Lee") == [bot_text("utter_ask_phone")]
 
@@ -167,7 +172,8 @@ def test_make_run_starts_the_three_processes_under_supervisord(supervised, visit
 def test_a_killed_action_server_is_back_within_5_s_and_the_booking_goes_on(supervised, visitor):
     stored = supervised.events(visitor.sender)
     pid, killed_at = kill(supervised, "actions")
-    assert_apology(visitor.post("(202) 555-0123"))  # sent at once: nothing listens yet
+    # sent at once: nothing listens yet; the number, not checked, is asked for again
+    assert_apology(visitor.post("(202) 555-0123"), 200, bot_text("utter_ask_phone"))
     assert up(f"{supervised.web}/api/chat/config") and rasa_answers(supervised)
 
     assert respawned_within(supervised, "actions", pid, killed_at) < RESTART_DEADLINE_S
@@ -182,7 +188,7 @@ def test_a_killed_rasa_server_is_back_within_5_s_and_the_booking_goes_on(supervi
     stored = supervised.events(visitor.sender)
     pid, killed_at = kill(supervised, "rasa")
     assert respawned_within(supervised, "rasa", pid, killed_at) < RESTART_DEADLINE_S
-    assert_apology(visitor.post("ann.lee@example.org"))  # Rasa is loading its model
+    assert_apology(visitor.post("ann.lee@example.org"), 503)  # Rasa is loading its model
     assert up(f"{supervised.actions}/health")
     assert visitor.history() == before  # the web app reads the tracker store itself
 
@@ -205,6 +211,25 @@ def test_a_killed_web_app_is_back_within_5_s_and_the_visitors_cookie_goes_on(sup
     assert len(re.findall(r"spawned: '(?:actions|rasa|web)' with pid", supervised.log_text())) == 6
 
 
+def test_a_killed_action_proxy_is_back_within_5_s_and_conversations_go_on(supervised, visitor):
+    before = visitor.history()
+    stored = supervised.events(visitor.sender)
+    pid, killed_at = kill(supervised, "proxy")
+    assert up(f"{supervised.actions}/health") and up(f"{supervised.web}/api/chat/config")
+    assert respawned_within(supervised, "proxy", pid, killed_at) < RESTART_DEADLINE_S
+    wait_up(f"{supervised.proxy}/health", 60)
+    assert visitor.history() == before
+    newcomer = Visitor(supervised.web)  # a new conversation: session start, booking start
+    try:
+        assert newcomer.say("i'd like to book an appointment")[-1] == bot_text(
+            "utter_ask_patient_name"
+        )
+    finally:
+        newcomer.close()
+    assert supervised.events(visitor.sender) == stored  # the visitor goes on in the next test
+    assert re.search(r"exited: proxy \(terminated by SIGKILL", supervised.log_text())
+
+
 def test_a_hung_action_server_gets_the_apology_within_10_s_and_service_when_it_answers(
     supervised, visitor
 ):
@@ -213,12 +238,12 @@ def test_a_hung_action_server_gets_the_apology_within_10_s_and_service_when_it_a
     os.kill(pid, signal.SIGSTOP)  # alive, its port still accepting: it just never answers
     try:
         waited = []
-        for person, text in [
-            (visitor, "stiff neck from working at a desk"),
-            (newcomer, "i'd like to book an appointment"),
+        for person, text, then in [  # the form asks for the unchecked concern again
+            (visitor, "stiff neck from working at a desk", [bot_text("utter_ask_concern")]),
+            (newcomer, "i'd like to book an appointment", []),
         ]:
             started = time.monotonic()
-            assert_apology(person.post(text, timeout=APOLOGY_DEADLINE_S))
+            assert_apology(person.post(text, timeout=APOLOGY_DEADLINE_S), 200, *then)
             waited.append(round(time.monotonic() - started, 1))
         assert supervised.pid("actions") == pid  # not a crash: supervisord leaves it be
     finally:
@@ -279,11 +304,12 @@ def test_the_booking_is_saved_and_a_backup_taken_while_running_restores_it_all(s
     assert transcript[-1]["text"] == saved[-1]
 
 
-def test_ctrl_c_stops_supervisord_and_all_three_processes(supervised):
-    pids = [supervised.pid(name) for name in ("actions", "rasa", "web")]
+def test_ctrl_c_stops_supervisord_and_all_four_processes(supervised):
+    pids = [supervised.pid(name) for name in ("actions", "proxy", "rasa", "web")]
     os.killpg(supervised.run.process.pid, signal.SIGINT)  # the terminal's Ctrl-C
     assert supervised.run.process.wait(timeout=60) == 0
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    assert "waiting for actions, rasa, web to die" in supervised.log_text()
+    first = re.search(r"waiting for ([a-z, ]+) to die", supervised.log_text())
+    assert first and sorted(first.group(1).split(", ")) == ["actions", "proxy", "rasa", "web"]
