@@ -135,3 +135,41 @@ def test_its_listening_wins_over_rules_and_loses_to_an_urgent_reply(
         tracker, domain, a=own, b=other
     )
     assert best.policy_name == winner
+
+
+def started_without_the_proxy(*after_message: Event) -> DialogueStateTracker:
+    """A new conversation whose action_session_start call failed (the proxy was down):
+    Rasa logged the action and none of its events, then the visitor's message."""
+    return DialogueStateTracker.from_events(
+        "visitor",
+        [
+            ActionExecuted("action_session_start"),
+            UserUttered("is dry needling safe", {"name": "dry_needling_safety"}),
+            *after_message,
+        ],
+    )
+
+
+def test_a_first_message_after_a_failed_session_start_gets_the_apology(policy, domain):
+    prediction = policy.predict_action_probabilities(started_without_the_proxy(), domain)
+    assert prediction.max_confidence == 1.0
+    assert domain.action_names_or_texts[prediction.max_confidence_index] == UNAVAILABLE_RESPONSE
+
+
+def test_after_that_apology_it_listens(policy, domain):
+    tracker = started_without_the_proxy(
+        ActionExecuted(UNAVAILABLE_RESPONSE), said(UNAVAILABLE_RESPONSE)
+    )
+    assert predicted(policy, tracker, domain) == [ACTION_LISTEN_NAME]
+
+
+def test_a_session_that_started_normally_is_left_to_the_other_policies(policy, domain):
+    tracker = DialogueStateTracker.from_events(
+        "visitor",
+        [
+            ActionExecuted("action_session_start"),
+            ActionExecuted(ACTION_LISTEN_NAME),
+            UserUttered("is dry needling safe", {"name": "dry_needling_safety"}),
+        ],
+    )
+    assert predicted(policy, tracker, domain) == []

@@ -9,7 +9,15 @@ call the action server again, each call waiting ``ACTION_TIMEOUT``, or fall back
 "Sorry, I didn't quite understand that". This policy predicts ``action_listen``, with
 certainty, once the events of the latest action hold that apology: the visitor reads
 the apology with the clinic's phone, and the next message goes on from the stored
-conversation. Its priority is above RulePolicy's (and FactAnswerPolicy's) and below
+conversation.
+
+One failure the proxy cannot answer for is its own absence (killed, and restarted by
+supervisord within seconds): Rasa's call of ``action_session_start`` then fails, Rasa logs
+the action without its events, and the visitor's first message follows it with no
+``action_listen`` between, which no rule expects ("Sorry, I didn't quite understand
+that" came). In that state this policy predicts the apology itself, then listens.
+
+Its priority is above RulePolicy's (and FactAnswerPolicy's) and below
 RedFlagPolicy's: an urgent reply needs no action server and still comes first. Config
 (defaults shown)::
 
@@ -25,9 +33,9 @@ from typing import Any, Dict, List
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -70,4 +78,18 @@ class ActionServerUnavailablePolicy(Policy):
         probabilities = self._default_predictions(domain)
         if self.config["response"] in responses_since_last_action(tracker):
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif session_start_failed(tracker):
+            probabilities[domain.index_for_action(self.config["response"])] = 1.0
         return self._prediction(probabilities)
+
+
+def session_start_failed(tracker: DialogueStateTracker) -> bool:
+    """Whether the latest user message came straight after ``action_session_start`` (no
+    ``action_listen`` between: its events were lost) and nothing has answered it yet."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            seen_message = True
+        elif isinstance(event, ActionExecuted):
+            return seen_message and event.action_name == ACTION_SESSION_START_NAME
+    return False

@@ -96,3 +96,21 @@ def test_a_booking_asked_for_while_the_action_server_is_down_gets_the_apology_no
 
     faults.stack.actions = start_again(faults.stack.actions)
     assert visitor.say("i'd like to book an appointment")[-1] == bot_text("utter_ask_patient_name")
+
+
+def test_a_conversation_begun_while_the_proxy_is_down_gets_the_apology_then_its_answers(
+    faults: FaultStack,
+):
+    """With the proxy itself gone (killed; supervisord restarts it within seconds), Rasa's
+    call of action_session_start fails and none of its events are kept, so no rule
+    follows the visitor's first message; ActionServerUnavailablePolicy answers it with
+    the apology instead of "Sorry, I didn't quite understand that"."""
+    assert faults.stack.proxy is not None
+    visitor = faults.visitor()
+    kill_server(faults.stack.proxy)
+    response = visitor.post("what are your opening hours?", timeout=APOLOGY_DEADLINE_S)
+    assert response.status_code == 200
+    assert [m["text"] for m in response.json()["messages"]] == [apology()]
+
+    faults.stack.proxy = start_again(faults.stack.proxy)
+    assert visitor.say("what are your opening hours?") == [bot_text("utter_clinic_hours")]
