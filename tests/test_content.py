@@ -85,6 +85,9 @@ RESPONSES_WITHOUT_BUTTONS = frozenset(
         "utter_callback_intro",
         # said after "no" to a screening question; in a form the form's question follows
         "utter_red_flag_screen_clear",
+        # the action server cannot be reached: a button would start what fails again; the
+        # apology gives the clinic's phone instead (in a form, the form's question follows)
+        "utter_action_server_unavailable",
     }
 )
 
@@ -487,7 +490,7 @@ def article_title(text: str) -> str:
     return next(line for line in lines if line and line.lower() != "top of page")
 
 
-def test_fact_base_has_80_atomic_facts_with_5_to_20_lower_case_questions(
+def test_fact_base_has_80_atomic_facts_with_5_to_40_lower_case_questions(
     fact_base: list[BaseFact],
 ) -> None:
     assert isinstance(fact_base, list) and len(fact_base) >= 80
@@ -504,8 +507,8 @@ def test_fact_base_has_80_atomic_facts_with_5_to_20_lower_case_questions(
         if not fact.get("terms"):
             problems.append(f"{fact['id']}: no terms to check against the article")
         questions = fact.get("questions") or []
-        if not 5 <= len(questions) <= 20:
-            problems.append(f"{fact['id']}: {len(questions)} questions, expected 5-20")
+        if not 5 <= len(questions) <= 40:
+            problems.append(f"{fact['id']}: {len(questions)} questions, expected 5-40")
         if len(set(questions)) != len(questions):
             problems.append(f"{fact['id']}: a question twice")
         problems += [f"{fact['id']}: {q!r} not lower case" for q in questions if q != q.lower()]
