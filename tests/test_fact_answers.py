@@ -242,6 +242,14 @@ async def test_a_question_taken_as_the_form_answer_is_undone(dispatcher, domain)
         ("my neck and shoulders hurt", ["my neck and shoulders hurt"]),
         ("who discovered it and in what decade?", ["who discovered it", "in what decade"]),
         ("which muscles cause neck pain?", ["which muscles cause neck pain"]),
+        (
+            "does it hurt, how many sessions will i need",
+            ["does it hurt", "how many sessions will i need"],
+        ),
+        (
+            "i get headaches from my neck, can needling help",
+            ["i get headaches from my neck, can needling help"],
+        ),
     ],
 )
 def test_a_message_is_split_into_its_asks(text, pieces):

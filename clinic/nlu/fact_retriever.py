@@ -110,11 +110,12 @@ BODY_PART = "body_part"  # RulerEntityExtractor's back, neck, head, shoulder
 # question there that no fact answers gets the honest not-covered reply.
 SUITABILITY = "ask_suitability"
 UNPLACED_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE, SUITABILITY, None})
-# A new ask starts after a question mark, a semicolon, or "and"/"also"/"plus"/"&" (with
-# an optional comma) that a question word follows, perhaps after a preposition ("and in
-# what decade?").
+# A new ask starts after a question mark, a semicolon, or a comma or "and"/"also"/"plus"/"&"
+# (with an optional comma) that a question word follows, perhaps after a preposition ("and
+# in what decade?", "does it hurt, how many sessions will i need"). After a bare comma only
+# when a question comes before it: "i get headaches from my neck, can it help?" is one ask.
 ASK_BOUNDARY = re.compile(
-    r"\?+\s*|;\s*|,?\s+(?:and\s+also|and|also|plus|&)\s+"
+    r"\?+\s*|;\s*|(?:,\s*|,?\s+(?:and\s+also|and|also|plus|&)\s+)"
     r"(?=(?:(?:in|for|at|by|from|to|since|until)\s+)?(?:" + QUESTION_WORDS + r")\b)",
     re.IGNORECASE,
 )
@@ -171,6 +172,8 @@ def asks(text: str) -> List[Tuple[int, int]]:
     spans: List[Tuple[int, int]] = []
     start = 0
     for match in ASK_BOUNDARY.finditer(text):
+        if match.group().strip() == "," and not is_question(text[start : match.start()]):
+            continue
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(text)))
