@@ -131,6 +131,15 @@ def list_users(sessions: SessionFactory) -> List[Account]:
         return [_account(user) for user in users]
 
 
+def find_user(sessions: SessionFactory, name: str) -> Account | None:
+    """The account named ``name``, whatever its case, or None."""
+    with sessions() as session:
+        user = session.execute(
+            select(StaffUser).where(func.lower(StaffUser.name) == name.strip().lower())
+        ).scalar_one_or_none()
+        return _account(user) if user else None
+
+
 def get_user(sessions: SessionFactory, user_id: int) -> Account | None:
     with sessions() as session:
         user = session.get(StaffUser, user_id)

@@ -3,7 +3,8 @@
 A conversation is deleted whole (every ``events`` row of its sender) once its newest
 event is older than the cut-off; the console's own rows about it (index, inbox,
 tags, notes, reviews) go with it. Booking requests go by ``created_at``. Run by
-``python -m clinic purge`` and once a day by the web app.
+``python -m clinic purge`` and once a day by the web app; ``preview`` (``purge --dry-run``)
+counts the same rows and deletes nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
-from sqlalchemy import bindparam, create_engine, delete, select, text
+from sqlalchemy import bindparam, create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -33,6 +34,10 @@ CHUNK = 500
 
 _OLD_SENDERS = text(
     "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
+)
+_OLD_COUNTS = text(
+    "SELECT COUNT(DISTINCT sender_id), COUNT(*) FROM events WHERE sender_id IN"
+    " (SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff)"
 )
 # Deleted only if still old when the statement runs: a conversation that went on meanwhile stays.
 _DELETE_EVENTS = text(
@@ -64,6 +69,37 @@ def _chunks(items: List[str], size: int = CHUNK) -> List[List[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _cutoff(retention_days: int, now: float | None) -> Tuple[float, datetime]:
+    now = time.time() if now is None else now
+    cutoff_ts = now - retention_days * 86_400
+    return cutoff_ts, datetime.fromtimestamp(cutoff_ts, tz=timezone.utc)
+
+
+def _no_events_table(exc: OperationalError) -> bool:
+    return "no such table" in str(exc).lower()
+
+
+def preview(
+    sessions: SessionFactory,
+    tracker: Engine,
+    retention_days: int,
+    now: float | None = None,
+) -> PurgeResult:
+    """What ``purge`` would delete with the same arguments; nothing is deleted."""
+    cutoff_ts, cutoff = _cutoff(retention_days, now)
+    try:
+        with tracker.connect() as connection:
+            conversations, events = connection.execute(_OLD_COUNTS, {"cutoff": cutoff_ts}).one()
+    except OperationalError as exc:
+        if not _no_events_table(exc):
+            raise
+        conversations = events = 0
+    with sessions() as session:
+        old = select(func.count(Booking.id)).where(Booking.created_at < cutoff)
+        bookings = int(session.execute(old).scalar_one())
+    return PurgeResult(int(conversations), int(events), bookings, cutoff)
+
+
 def purge(
     sessions: SessionFactory,
     tracker: Engine,
@@ -71,15 +107,13 @@ def purge(
     now: float | None = None,
 ) -> PurgeResult:
     """Deletes what is older than ``retention_days`` before ``now`` (epoch seconds)."""
-    now = time.time() if now is None else now
-    cutoff_ts = now - retention_days * 86_400
-    cutoff = datetime.fromtimestamp(cutoff_ts, tz=timezone.utc)
+    cutoff_ts, cutoff = _cutoff(retention_days, now)
     conversations = events = 0
     try:
         with tracker.connect() as connection:
             senders = [row[0] for row in connection.execute(_OLD_SENDERS, {"cutoff": cutoff_ts})]
     except OperationalError as exc:
-        if "no such table" not in str(exc).lower():
+        if not _no_events_table(exc):
             raise
         senders = []
     for chunk in _chunks(senders):
