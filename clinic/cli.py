@@ -1,10 +1,14 @@
 """The command line: ``python -m clinic users create NAME --role admin|staff``,
-``python -m clinic purge``, ``python -m clinic backup DIR`` and
-``python -m clinic action-proxy`` (``clinic/action_proxy.py``, run by ``make run``).
+``users list``, ``users disable NAME``, ``users set-password NAME``,
+``python -m clinic purge [--dry-run]``, ``python -m clinic forget``,
+``python -m clinic backup DIR`` and ``python -m clinic action-proxy``
+(``clinic/action_proxy.py``, run by ``make run``).
 
-``users create`` reads the password from stdin (one line; nothing is echoed or
-logged), so it can come from a password manager or a pipe. Exit codes: 0 done,
-1 refused (the message says why), 2 wrong usage.
+``users create`` and ``users set-password`` read the password from stdin (one line;
+nothing is echoed or logged), so it can come from a password manager or a pipe.
+``forget`` finds everything stored about one person (``clinic/console/data_rights.py``),
+lists it, optionally exports it as JSON, and deletes it once confirmed. Exit codes:
+0 done, 1 refused (the message says why), 2 wrong usage or bad input.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import List, TextIO
 
-from clinic.db.engine import make_engine, make_session_factory
+from clinic.db.engine import DEFAULT_TRACKER_STORE_URL, make_engine, make_session_factory
 from clinic.db.migrate import upgrade
 from clinic.db.models import ROLES
 
@@ -57,26 +61,174 @@ def _users_create(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: Tex
     return EXIT_OK
 
 
+def _operator() -> str:
+    """Who ran the command, for the audit log: ``cli:`` and the system user."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):  # no user name in the environment or the passwd file
+        return "cli"
+
+
+def _find_account(args: argparse.Namespace, err: TextIO):  # -> (sessions, engine, Account)
+    from clinic.console.accounts import find_user
+
+    upgrade(args.database_url)
+    engine = make_engine(args.database_url)
+    sessions = make_session_factory(engine)
+    account = find_user(sessions, args.name)
+    if account is None:
+        print(f"error: there is no staff user named {args.name!r}", file=err)
+    return sessions, engine, account
+
+
+def _users_list(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from clinic.console.accounts import list_users
+
+    upgrade(args.database_url)
+    engine = make_engine(args.database_url)
+    try:
+        accounts = list_users(make_session_factory(engine))
+    finally:
+        engine.dispose()
+    if not accounts:
+        print("no staff users yet: python -m clinic users create NAME --role admin", file=out)
+        return EXIT_OK
+    print(f"{'name':<24} {'role':<6} {'active':<8} last login", file=out)
+    for account in accounts:
+        login = account.last_login_at
+        when = f"{login:%Y-%m-%d %H:%M} UTC" if login else "never"
+        active = "yes" if account.active else "no"
+        print(f"{account.name:<24} {account.role:<6} {active:<8} {when}", file=out)
+    return EXIT_OK
+
+
+def _users_change(
+    args: argparse.Namespace, err: TextIO, out: TextIO, done: str, **change: object
+) -> int:
+    from clinic.console.accounts import AccountError, update_user
+    from clinic.console.queries import audit
+
+    sessions, engine, account = _find_account(args, err)
+    try:
+        if account is None:
+            return EXIT_REFUSED
+        try:
+            account = update_user(sessions, account.id, **change)  # type: ignore[arg-type]
+        except AccountError as exc:
+            print(f"error: {exc}", file=err)
+            return EXIT_REFUSED
+        detail = "active=False" if "active" in change else "password"
+        audit(sessions, _operator(), "change_user", account.name, detail)
+    finally:
+        engine.dispose()
+    print(f"{done} {account.role} {account.name!r}", file=out)
+    return EXIT_OK
+
+
+def _users_disable(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    return _users_change(args, err, out, "disabled", active=False)
+
+
+def _users_set_password(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from clinic.console.accounts import AccountError, check_password_rules
+
+    try:
+        password = read_password(stdin)
+        check_password_rules(password)
+    except (AccountError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_REFUSED
+    return _users_change(args, err, out, "new password for", password=password)
+
+
+def _tracker_url() -> str:
+    return os.environ.get("TRACKER_STORE_URL") or DEFAULT_TRACKER_STORE_URL
+
+
 def _purge(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    from clinic.console.retention import purge, tracker_engine
+    from clinic.console.retention import preview, purge, tracker_engine
     from clinic.settings import PROJECT_ROOT, load_clinic
 
     days = args.days or load_clinic().retention_days
     upgrade(args.database_url)
     engine = make_engine(args.database_url)
-    tracker_url = os.environ.get("TRACKER_STORE_URL") or "sqlite:///var/tracker.db"
-    tracker = tracker_engine(tracker_url, PROJECT_ROOT)
+    tracker = tracker_engine(_tracker_url(), PROJECT_ROOT)
     try:
-        result = purge(make_session_factory(engine), tracker, days)
+        run = preview if args.dry_run else purge
+        result = run(make_session_factory(engine), tracker, days)
     finally:
         engine.dispose()
         tracker.dispose()
     print(
-        f"deleted {result.conversations} conversations ({result.events} events) and "
-        f"{result.bookings} booking requests older than {days} days "
-        f"(before {result.cutoff:%Y-%m-%d %H:%M} UTC)",
+        f"{'would delete' if args.dry_run else 'deleted'} {result.conversations} conversations "
+        f"({result.events} events) and {result.bookings} booking requests older than {days} "
+        f"days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)"
+        + ("; nothing was deleted (--dry-run)" if args.dry_run else ""),
         file=out,
     )
+    return EXIT_OK
+
+
+def _write_export(path: Path, content: str) -> None:
+    """A new file only the owner can read: it holds the person's messages and details."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+def _confirmed(stdin: TextIO, out: TextIO) -> bool:
+    print("Delete all of this for good? [y/N] ", end="", file=out, flush=True)
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _forget(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from clinic.console import data_rights
+    from clinic.console.retention import tracker_engine
+    from clinic.settings import PROJECT_ROOT, load_clinic
+
+    kind = next(kind for kind in data_rights.SELECTORS if getattr(args, kind) is not None)
+    try:
+        selector = data_rights.parse_selector(kind, getattr(args, kind), load_clinic().phone_region)
+    except data_rights.SelectorError as exc:
+        print(f"error: {exc}; nothing was deleted", file=err)
+        return EXIT_USAGE
+    export = Path(args.export) if args.export else None
+    if export is not None and (export.exists() or not export.parent.is_dir()):
+        problem = "already exists" if export.exists() else "is in a folder that does not exist"
+        print(f"error: the export file {export} {problem}; nothing was deleted", file=err)
+        return EXIT_USAGE
+    upgrade(args.database_url)
+    engine = make_engine(args.database_url)
+    tracker = tracker_engine(_tracker_url(), PROJECT_ROOT)
+    sessions = make_session_factory(engine)
+    try:
+        found = data_rights.find(sessions, tracker, selector)
+        if selector.kind == "reference" and not found.rows["bookings"]:
+            print(
+                f"error: no booking or call-back request has the reference {selector.value}; "
+                "nothing was deleted",
+                file=err,
+            )
+            return EXIT_USAGE
+        if found.empty:
+            print(f"nothing is stored for {selector.kind} {selector.value}", file=out)
+            return EXIT_OK
+        print(f"stored for {selector.kind} {selector.value}:", file=out)
+        for table, count in sorted(found.counts().items()):
+            print(f"  {table}: {count}", file=out)
+        print(f"  references: {', '.join(found.references) or 'none'}", file=out)
+        print(f"  conversations: {', '.join(found.conversation_ids) or 'none'}", file=out)
+        if export is not None:
+            _write_export(export, data_rights.export_json(found))
+            print(f"exported to {export}", file=out)
+        if not args.yes and not _confirmed(stdin, out):
+            print("nothing was deleted", file=out)
+            return EXIT_REFUSED
+        deleted = data_rights.forget(sessions, tracker, found, _operator())
+    finally:
+        engine.dispose()
+        tracker.dispose()
+    print(f"deleted {deleted} rows; the audit log names the references and counts", file=out)
     return EXIT_OK
 
 
@@ -127,11 +279,42 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--role", required=True, help=" or ".join(ROLES))
     create.set_defaults(run=_users_create)
+    users_commands.add_parser(
+        "list", help="every account: name, role, active, last login"
+    ).set_defaults(run=_users_list)
+    disable = users_commands.add_parser(
+        "disable", help="disable an account and end its sessions (the last active admin stays)"
+    )
+    disable.add_argument("name")
+    disable.set_defaults(run=_users_disable)
+    set_password = users_commands.add_parser(
+        "set-password", help="a new password, read from stdin; ends the account's sessions"
+    )
+    set_password.add_argument("name")
+    set_password.set_defaults(run=_users_set_password)
     purge = commands.add_parser(
         "purge", help="delete conversations and booking requests older than retention_days"
     )
     purge.add_argument("--days", type=int, default=None, help="instead of clinic.yml's")
+    purge.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
+    )
     purge.set_defaults(run=_purge)
+    forget = commands.add_parser(
+        "forget",
+        help="find everything stored about one person (bookings, conversations, the "
+        "console's notes), export it, and delete it, audited",
+    )
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone", help="as the patient gave it; matched in E.164")
+    who.add_argument("--email", help="matched whatever its case")
+    who.add_argument("--reference", help="a booking reference, RC-XXXXXX")
+    who.add_argument("--conversation", help="a conversation id (Rasa's sender id)")
+    forget.add_argument("--yes", action="store_true", help="delete without asking")
+    forget.add_argument(
+        "--export", metavar="FILE", help="first write everything found to FILE (JSON, new file)"
+    )
+    forget.set_defaults(run=_forget)
     backup = commands.add_parser(
         "backup",
         help="copy the app database and the tracker store (SQLite) into a new folder in DIR, "
