@@ -1,13 +1,16 @@
 """``python -m clinic forget``: one person's bookings, conversations (Rasa's own tracker store,
 written by ``UrlSQLTrackerStore``) and the console's rows about them are found, exported and
 deleted, audited without health details; everyone else's stay; bad input changes nothing.
-Real SQLite files for the app database and the tracker store."""
+Real SQLite files for the app database and the tracker store; one test on a throw-away
+PostgreSQL server (``bench/services.py``, a few seconds; skipped without Debian's packages,
+failed under CI)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+import sqlalchemy as sa
 
 from clinic.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 from clinic.db.engine import make_engine, make_session_factory
@@ -72,21 +76,25 @@ def rows(app_db: Path, query: str, *params: object) -> List[tuple]:
         return list(db.execute(query, params))
 
 
-@pytest.fixture(scope="module")
-def template_tracker(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tracker store with the four conversations, written by Rasa's SQL tracker store."""
+def write_conversations(url: str) -> None:
+    """The four conversations, written by Rasa's SQL tracker store."""
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    path = tmp_path_factory.mktemp("tracker") / "tracker.db"
-    store = UrlSQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{path}")
+    store = UrlSQLTrackerStore(domain=Domain.empty(), host=url)
     for sender, texts in CONVERSATIONS.items():
         events = []
         for text in texts:
             events += [UserUttered(text), BotUttered(f"answer to {text}")]
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
     store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def template_tracker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    write_conversations(f"sqlite:///{path}")
     return path
 
 
@@ -304,3 +312,45 @@ def test_nothing_found_says_so_exits_0_and_writes_no_audit_row(stores: Stores):
         assert code == EXIT_OK and "nothing is stored" in out
     assert snapshot(stores.app_db) == app_before
     assert snapshot(stores.tracker_db) == tracker_before
+
+
+def test_forget_on_postgresql_deletes_that_person_in_both_databases_and_keeps_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from bench.services import create_database, postgres_bin, start_postgres, stop_postgres
+
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed: run `make scaleout-deps`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pg = start_postgres()
+    try:
+        tracker_url = create_database(pg, "tracker")
+        app_url = create_database(pg, "clinic")
+        write_conversations(tracker_url)
+        fill_app_db(app_url)
+        monkeypatch.setenv("TRACKER_STORE_URL", tracker_url)
+
+        def query(url: str, sql: str) -> List[tuple]:
+            engine = sa.create_engine(url, future=True)
+            with engine.connect() as connection:
+                result = [tuple(row) for row in connection.execute(sa.text(sql))]
+            engine.dispose()
+            return result
+
+        count_events = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
+        before = dict(query(tracker_url, count_events))
+        out, err = io.StringIO(), io.StringIO()
+        args = ["--database-url", app_url, "forget", "--email", "jane.doe@EXAMPLE.com", "--yes"]
+        assert main(args, io.StringIO(""), out, err) == EXIT_OK, err.getvalue()
+        after = dict(query(tracker_url, count_events))
+        assert after == {s: n for s, n in before.items() if s != "conv-jane"}
+        references = query(app_url, "SELECT reference FROM bookings ORDER BY reference")
+        assert references == [("RC-BBBBBB",), ("RC-CCCCCC",)]
+        notes = query(app_url, "SELECT conversation_id FROM conversation_reviews ORDER BY 1")
+        assert notes == [("conv-anon",), ("conv-bob",), ("conv-jane-2",)]
+        ((action, target),) = query(app_url, "SELECT action, target FROM staff_audit")
+        assert action == "forget" and "RC-AAAAAA" in target and "jane" not in target.lower()
+    finally:
+        stop_postgres(pg)
