@@ -82,6 +82,8 @@ def test_the_pages_embed_the_widget_with_one_script_tag_and_load_nothing_from_el
 def test_the_privacy_page_says_what_is_stored_and_how_to_ask(make_settings, clinic):
     html = get(make_settings, "/privacy")
     assert "cookie" in html and clinic.email in html
+    assert "see everything we store" in html and "deleted" in html
+    assert f'href="mailto:{clinic.email}"' in html and clinic.phone in html
     assert f"{clinic.retention_days} days" in html
     assert clinic.emergency_number in html
 
