@@ -1,7 +1,9 @@
-"""Shared fixtures: the clinic profile, Rasa SDK action fixtures, the live assistant."""
+"""Shared fixtures: the clinic profile, Rasa SDK action fixtures, the live assistant, a
+throw-away PostgreSQL server."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -10,6 +12,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bench.services import Postgres, postgres_bin, start_postgres, stop_postgres
 from clinic.settings import ClinicProfile, load_clinic
 
 from .servers import Assistant, start_assistant, stop_assistant
@@ -68,3 +71,19 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         yield running
     finally:
         stop_assistant(running)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throw-away PostgreSQL server (Debian's packages, ``make scaleout-deps``): skipped
+    without them, failed under CI."""
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed: run `make scaleout-deps`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pg = start_postgres()
+    try:
+        yield pg
+    finally:
+        stop_postgres(pg)

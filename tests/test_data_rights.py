@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Dict, List
 import pytest
 import sqlalchemy as sa
 
+from bench.services import Postgres, create_database
 from clinic.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 from clinic.db.engine import make_engine, make_session_factory
 from clinic.db.migrate import upgrade
@@ -315,42 +315,31 @@ def test_nothing_found_says_so_exits_0_and_writes_no_audit_row(stores: Stores):
 
 
 def test_forget_on_postgresql_deletes_that_person_in_both_databases_and_keeps_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
+    postgres: Postgres, monkeypatch: pytest.MonkeyPatch
 ):
-    from bench.services import create_database, postgres_bin, start_postgres, stop_postgres
+    tracker_url = create_database(postgres, "tracker")
+    app_url = create_database(postgres, "clinic")
+    write_conversations(tracker_url)
+    fill_app_db(app_url)
+    monkeypatch.setenv("TRACKER_STORE_URL", tracker_url)
 
-    if postgres_bin() is None:
-        message = "PostgreSQL is not installed: run `make scaleout-deps`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    pg = start_postgres()
-    try:
-        tracker_url = create_database(pg, "tracker")
-        app_url = create_database(pg, "clinic")
-        write_conversations(tracker_url)
-        fill_app_db(app_url)
-        monkeypatch.setenv("TRACKER_STORE_URL", tracker_url)
+    def query(url: str, sql: str) -> List[tuple]:
+        engine = sa.create_engine(url, future=True)
+        with engine.connect() as connection:
+            result = [tuple(row) for row in connection.execute(sa.text(sql))]
+        engine.dispose()
+        return result
 
-        def query(url: str, sql: str) -> List[tuple]:
-            engine = sa.create_engine(url, future=True)
-            with engine.connect() as connection:
-                result = [tuple(row) for row in connection.execute(sa.text(sql))]
-            engine.dispose()
-            return result
-
-        count_events = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
-        before = dict(query(tracker_url, count_events))
-        out, err = io.StringIO(), io.StringIO()
-        args = ["--database-url", app_url, "forget", "--email", "jane.doe@EXAMPLE.com", "--yes"]
-        assert main(args, io.StringIO(""), out, err) == EXIT_OK, err.getvalue()
-        after = dict(query(tracker_url, count_events))
-        assert after == {s: n for s, n in before.items() if s != "conv-jane"}
-        references = query(app_url, "SELECT reference FROM bookings ORDER BY reference")
-        assert references == [("RC-BBBBBB",), ("RC-CCCCCC",)]
-        notes = query(app_url, "SELECT conversation_id FROM conversation_reviews ORDER BY 1")
-        assert notes == [("conv-anon",), ("conv-bob",), ("conv-jane-2",)]
-        ((action, target),) = query(app_url, "SELECT action, target FROM staff_audit")
-        assert action == "forget" and "RC-AAAAAA" in target and "jane" not in target.lower()
-    finally:
-        stop_postgres(pg)
+    count_events = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
+    before = dict(query(tracker_url, count_events))
+    out, err = io.StringIO(), io.StringIO()
+    args = ["--database-url", app_url, "forget", "--email", "jane.doe@EXAMPLE.com", "--yes"]
+    assert main(args, io.StringIO(""), out, err) == EXIT_OK, err.getvalue()
+    after = dict(query(tracker_url, count_events))
+    assert after == {s: n for s, n in before.items() if s != "conv-jane"}
+    references = query(app_url, "SELECT reference FROM bookings ORDER BY reference")
+    assert references == [("RC-BBBBBB",), ("RC-CCCCCC",)]
+    notes = query(app_url, "SELECT conversation_id FROM conversation_reviews ORDER BY 1")
+    assert notes == [("conv-anon",), ("conv-bob",), ("conv-jane-2",)]
+    ((action, target),) = query(app_url, "SELECT action, target FROM staff_audit")
+    assert action == "forget" and "RC-AAAAAA" in target and "jane" not in target.lower()

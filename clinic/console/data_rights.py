@@ -29,16 +29,10 @@ from sqlalchemy.orm import Session
 
 from clinic.booking.email import normalise_email
 from clinic.booking.phone import normalise_phone
-from clinic.db.models import (
-    AuditEntry,
-    Booking,
-    ConversationIndex,
-    ConversationIntent,
-    ConversationReview,
-    ConversationTag,
-    InboxMessage,
-)
+from clinic.db.models import AuditEntry, Booking
 from clinic.db.repository import REFERENCE_ALPHABET, REFERENCE_LENGTH
+
+from .retention import CONVERSATION_ROWS
 
 SessionFactory = Callable[[], Session]
 SELECTORS = ("phone", "email", "reference", "conversation")
@@ -51,14 +45,6 @@ _EVENTS = text(
 ).bindparams(bindparam("senders", expanding=True))
 _DELETE_EVENTS = text("DELETE FROM events WHERE sender_id IN :senders").bindparams(
     bindparam("senders", expanding=True)
-)
-# The console's rows about a conversation, and the column that names it.
-_CONSOLE_ROWS = (
-    (ConversationIndex, ConversationIndex.sender_id),
-    (ConversationIntent, ConversationIntent.conversation_id),
-    (InboxMessage, InboxMessage.conversation_id),
-    (ConversationTag, ConversationTag.conversation_id),
-    (ConversationReview, ConversationReview.conversation_id),
 )
 
 
@@ -181,7 +167,7 @@ def find(sessions: SessionFactory, tracker: Engine, selector: Selector) -> Found
             )
             bookings += list(session.execute(same).scalars())
         found.rows["bookings"] = [_row_dict(b) for b in sorted(bookings, key=lambda b: b.id)]
-        for model, column in _CONSOLE_ROWS:
+        for model, column in CONVERSATION_ROWS:
             rows = session.execute(select(model).where(column.in_(ids))).scalars() if ids else []
             found.rows[model.__tablename__] = [_row_dict(row) for row in rows]
     found.rows["events"] = _events(tracker, ids)
@@ -191,7 +177,7 @@ def find(sessions: SessionFactory, tracker: Engine, selector: Selector) -> Found
         | {row["sender_id"] for row in found.rows["conversation_index"]}
         | {
             row["conversation_id"]
-            for model, _ in _CONSOLE_ROWS[1:]
+            for model, _ in CONVERSATION_ROWS[1:]
             for row in found.rows[model.__tablename__]
         }
     )
@@ -231,7 +217,7 @@ def forget(sessions: SessionFactory, tracker: Engine, found: Found, operator: st
         if booking_ids:
             deleted += session.execute(delete(Booking).where(Booking.id.in_(booking_ids))).rowcount
         if senders:
-            for model, column in _CONSOLE_ROWS:
+            for model, column in CONVERSATION_ROWS:
                 deleted += session.execute(delete(model).where(column.in_(senders))).rowcount
         session.add(
             AuditEntry(user_name=operator, action="forget", target=target[:300], detail=detail)

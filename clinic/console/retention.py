@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 from sqlalchemy import bindparam, create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine, make_url
@@ -31,6 +31,14 @@ from clinic.db.models import (
 
 SessionFactory = Callable[[], Session]
 CHUNK = 500
+# The console's rows about a conversation, and the column that names it: they go with it.
+CONVERSATION_ROWS = (
+    (ConversationIndex, ConversationIndex.sender_id),
+    (ConversationIntent, ConversationIntent.conversation_id),
+    (InboxMessage, InboxMessage.conversation_id),
+    (ConversationTag, ConversationTag.conversation_id),
+    (ConversationReview, ConversationReview.conversation_id),
+)
 
 _OLD_SENDERS = text(
     "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
@@ -75,8 +83,15 @@ def _cutoff(retention_days: int, now: float | None) -> Tuple[float, datetime]:
     return cutoff_ts, datetime.fromtimestamp(cutoff_ts, tz=timezone.utc)
 
 
-def _no_events_table(exc: OperationalError) -> bool:
-    return "no such table" in str(exc).lower()
+def _old_rows(tracker: Engine, query: Any, cutoff_ts: float) -> List[Any]:
+    """``query``'s rows; none before Rasa's first conversation (no ``events`` table yet)."""
+    try:
+        with tracker.connect() as connection:
+            return list(connection.execute(query, {"cutoff": cutoff_ts}))
+    except OperationalError as exc:
+        if "no such table" not in str(exc).lower():
+            raise
+        return []
 
 
 def preview(
@@ -87,13 +102,8 @@ def preview(
 ) -> PurgeResult:
     """What ``purge`` would delete with the same arguments; nothing is deleted."""
     cutoff_ts, cutoff = _cutoff(retention_days, now)
-    try:
-        with tracker.connect() as connection:
-            conversations, events = connection.execute(_OLD_COUNTS, {"cutoff": cutoff_ts}).one()
-    except OperationalError as exc:
-        if not _no_events_table(exc):
-            raise
-        conversations = events = 0
+    counts = _old_rows(tracker, _OLD_COUNTS, cutoff_ts)
+    conversations, events = counts[0] if counts else (0, 0)
     with sessions() as session:
         old = select(func.count(Booking.id)).where(Booking.created_at < cutoff)
         bookings = int(session.execute(old).scalar_one())
@@ -109,25 +119,13 @@ def purge(
     """Deletes what is older than ``retention_days`` before ``now`` (epoch seconds)."""
     cutoff_ts, cutoff = _cutoff(retention_days, now)
     conversations = events = 0
-    try:
-        with tracker.connect() as connection:
-            senders = [row[0] for row in connection.execute(_OLD_SENDERS, {"cutoff": cutoff_ts})]
-    except OperationalError as exc:
-        if not _no_events_table(exc):
-            raise
-        senders = []
+    senders = [row[0] for row in _old_rows(tracker, _OLD_SENDERS, cutoff_ts)]
     for chunk in _chunks(senders):
         with tracker.begin() as connection:
             result = connection.execute(_DELETE_EVENTS, {"senders": chunk, "cutoff": cutoff_ts})
             events += result.rowcount or 0
         with sessions() as session:
-            for model, column in (
-                (ConversationIndex, ConversationIndex.sender_id),
-                (ConversationIntent, ConversationIntent.conversation_id),
-                (InboxMessage, InboxMessage.conversation_id),
-                (ConversationTag, ConversationTag.conversation_id),
-                (ConversationReview, ConversationReview.conversation_id),
-            ):
+            for model, column in CONVERSATION_ROWS:
                 session.execute(delete(model).where(column.in_(chunk)))
             session.commit()
         conversations += len(chunk)
