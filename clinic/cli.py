@@ -69,18 +69,6 @@ def _operator() -> str:
         return "cli"
 
 
-def _find_account(args: argparse.Namespace, err: TextIO):  # -> (sessions, engine, Account)
-    from clinic.console.accounts import find_user
-
-    upgrade(args.database_url)
-    engine = make_engine(args.database_url)
-    sessions = make_session_factory(engine)
-    account = find_user(sessions, args.name)
-    if account is None:
-        print(f"error: there is no staff user named {args.name!r}", file=err)
-    return sessions, engine, account
-
-
 def _users_list(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     from clinic.console.accounts import list_users
 
@@ -103,30 +91,44 @@ def _users_list(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
 
 
 def _users_change(
-    args: argparse.Namespace, err: TextIO, out: TextIO, done: str, **change: object
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    done: str,
+    active: bool | None = None,
+    password: str | None = None,
 ) -> int:
-    from clinic.console.accounts import AccountError, update_user
+    """Disables the account ``args.name`` or sets its password; audited as in the console."""
+    from clinic.console.accounts import AccountError, find_user, update_user
     from clinic.console.queries import audit
 
-    sessions, engine, account = _find_account(args, err)
+    upgrade(args.database_url)
+    engine = make_engine(args.database_url)
+    sessions = make_session_factory(engine)
     try:
+        account = find_user(sessions, args.name)
         if account is None:
+            print(f"error: there is no staff user named {args.name!r}", file=err)
             return EXIT_REFUSED
         try:
-            account = update_user(sessions, account.id, **change)  # type: ignore[arg-type]
+            account = update_user(sessions, account.id, active=active, password=password)
         except AccountError as exc:
             print(f"error: {exc}", file=err)
             return EXIT_REFUSED
-        detail = "active=False" if "active" in change else "password"
-        audit(sessions, _operator(), "change_user", account.name, detail)
+        audit(sessions, _operator(), "change_user", account.name, _change_detail(active))
     finally:
         engine.dispose()
     print(f"{done} {account.role} {account.name!r}", file=out)
     return EXIT_OK
 
 
+def _change_detail(active: bool | None) -> str:
+    """What changed, as the console's audit rows say it (never the password itself)."""
+    return f"active={active}" if active is not None else "password"
+
+
 def _users_disable(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    return _users_change(args, err, out, "disabled", active=False)
+    return _users_change(args, out, err, "disabled", active=False)
 
 
 def _users_set_password(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
@@ -138,7 +140,7 @@ def _users_set_password(args: argparse.Namespace, stdin: TextIO, out: TextIO, er
     except (AccountError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_REFUSED
-    return _users_change(args, err, out, "new password for", password=password)
+    return _users_change(args, out, err, "new password for", password=password)
 
 
 def _tracker_url() -> str:

@@ -1,4 +1,5 @@
-"""``python -m clinic users create NAME --role admin|staff``: password from stdin, clear errors."""
+"""``python -m clinic users create NAME --role admin|staff``: password from stdin, clear errors;
+``users list``, ``users disable``, ``users set-password`` and ``purge --dry-run``."""
 
 from __future__ import annotations
 
