@@ -24,6 +24,7 @@ from clinic.alerts import outbox
 from clinic.alerts.sender import AlertSender
 from clinic.alerts.smtp import SmtpTarget, SmtpUrlError, parse_smtp_url, send_message
 from clinic.console.index import ConversationIndexer
+from clinic.console.retention import purge, tracker_engine
 from clinic.db.engine import make_engine, make_session_factory
 from clinic.db.migrate import upgrade
 from clinic.db.models import StaffAlert
@@ -301,6 +302,20 @@ async def test_with_no_staff_addresses_no_email_is_sent_and_nothing_piles_up(
     assert sink.messages == []
     assert [a.status for a in alerts(sessions)] == ["skipped"]
     assert "off" in sender.describe()
+
+
+async def test_retention_deletes_the_alerts_older_than_the_cutoff_and_keeps_newer_ones(
+    sessions, tmp_path: Path
+):
+    await submit_booking()
+    with sessions() as session:
+        session.query(StaffAlert).update({"created_at": datetime(2020, 1, 1, tzinfo=timezone.utc)})
+        session.commit()
+    await submit_booking(attempt="a2")
+    tracker = tracker_engine(f"sqlite:///{tracker_db(tmp_path / 'tracker.db')}", ROOT)
+    purge(sessions, tracker, retention_days=30)
+    tracker.dispose()
+    assert len(alerts(sessions)) == 1
 
 
 # --- red-flag conversations -----------------------------------------------------------
