@@ -56,6 +56,18 @@ def make_tracker(
 
 
 @pytest.fixture
+def booking_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The actions' app database (``DATABASE_URL``): a real SQLite file in ``tmp_path``."""
+    from actions import store
+
+    db = tmp_path / "clinic.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    store._session_factory.cache_clear()
+    yield db
+    store._session_factory.cache_clear()
+
+
+@pytest.fixture
 def tracker() -> Tracker:
     return make_tracker()
 

@@ -18,7 +18,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from starlette.testclient import TestClient
 
-from actions import booking, store
+from actions import booking
 from actions.booking import ActionSubmitBooking, ActionSubmitCallback
 from clinic.alerts import outbox
 from clinic.alerts.sender import AlertSender
@@ -107,20 +107,10 @@ def test_staff_alerts_in_clinic_yml_are_checked_and_a_bad_address_is_named():
 
 
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The actions' app database: a real, migrated SQLite file."""
-    db = tmp_path / "clinic.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+def sessions(booking_database: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(booking, "now", lambda: NOW)
-    store._session_factory.cache_clear()
-    yield db
-    store._session_factory.cache_clear()
-
-
-@pytest.fixture
-def sessions(app_db: Path):
-    engine = make_engine(f"sqlite:///{app_db}")
-    upgrade(f"sqlite:///{app_db}")
+    engine = make_engine(f"sqlite:///{booking_database}")
+    upgrade(f"sqlite:///{booking_database}")
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -378,14 +368,14 @@ def test_building_the_index_from_old_events_alerts_no_one_about_old_red_flags(
 
 
 async def test_the_web_app_sends_queued_alerts_on_its_own(
-    sessions, app_db: Path, tmp_path: Path, sink, staff_clinic
+    sessions, booking_database: Path, tmp_path: Path, sink, staff_clinic
 ):
     reference = await submit_booking()
     settings = WebSettings(
         clinic=staff_clinic,
         rasa_url=f"http://127.0.0.1:{free_port()}",
         tracker_store_url=f"sqlite:///{tracker_db(tmp_path / 'tracker.db')}",
-        database_url=f"sqlite:///{app_db}",
+        database_url=f"sqlite:///{booking_database}",
         alert_interval_s=0.1,
         smtp=parse_smtp_url(sink.url),
         console_url=CONSOLE,
