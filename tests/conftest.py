@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -10,6 +11,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bench.services import Postgres, postgres_bin, start_postgres, stop_postgres
 from clinic.settings import ClinicProfile, load_clinic
 
 from .servers import Assistant, start_assistant, stop_assistant
@@ -65,6 +67,22 @@ def booking_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     store._session_factory.cache_clear()
     yield db
     store._session_factory.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throw-away PostgreSQL server (``make scaleout-deps``); skipped without it, failed
+    under CI."""
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed: run `make scaleout-deps`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pg = start_postgres()
+    try:
+        yield pg
+    finally:
+        stop_postgres(pg)
 
 
 @pytest.fixture

@@ -35,13 +35,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from starlette.testclient import TestClient
 
-from bench.services import (
-    Postgres,
-    create_database,
-    postgres_bin,
-    start_postgres,
-    stop_postgres,
-)
+from bench.services import Postgres, create_database
 from clinic.console import queries
 from clinic.console.exports import EMAIL_PLACEHOLDER, NAME_PLACEHOLDER, PHONE_PLACEHOLDER
 from clinic.console.index import ConversationIndexer
@@ -77,20 +71,6 @@ class PostgresConversations:
 class Databases:
     tracker_url: str
     app_url: str
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    if postgres_bin() is None:
-        message = "PostgreSQL is not installed: run `make scaleout-deps`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    pg = start_postgres()
-    try:
-        yield pg
-    finally:
-        stop_postgres(pg)
 
 
 def scalar(url: str, sql: str, **params: Any) -> Any:
