@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import ssl
+import subprocess
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -35,7 +37,7 @@ from clinic.web.settings import WebSettings, WebSettingsError, load_settings
 
 from .conftest import ROOT, make_tracker
 from .servers import free_port
-from .smtp_sink import SilentServer, SmtpSink
+from .smtp_sink import SilentServer, SmtpSink, TlsSmtpServer
 from .test_booking_actions import BOOKING_SLOTS, NOW
 
 STAFF = ["front-desk@riverside-chiro.example", "owner@riverside-chiro.example"]
@@ -101,6 +103,63 @@ def test_staff_alerts_in_clinic_yml_are_checked_and_a_bad_address_is_named():
         parse_clinic(text + "\nstaff_alerts: [owner@riverside-chiro.example, front desk]\n")
     with pytest.raises(ClinicSettingsError, match="staff_alerts: must be a list"):
         parse_clinic(text + "\nstaff_alerts: owner@riverside-chiro.example\n")
+
+
+# --- TLS and logging in, against a real server ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1: (certificate, key) files."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("scheme", ["smtps", "smtp+starttls"])
+async def test_a_tls_smtp_url_logs_in_over_tls_and_delivers_the_alert(
+    sessions, staff_clinic, certificate, scheme
+):
+    cert, key = certificate
+    mode = "tls" if scheme == "smtps" else "starttls"
+    server = TlsSmtpServer(mode, cert, key, "alerts", "s3cr@t pw")
+    trusting = partial(send_message, context=ssl.create_default_context(cafile=cert))
+    url = f"{scheme}://alerts:s3cr%40t%20pw@127.0.0.1:{server.port}"
+    try:
+        reference = await submit_booking()
+        assert make_sender(sessions, staff_clinic, url, send=trusting).run_once().sent == 1
+        assert [m["Subject"] for m in server.messages] == [f"Booking request: {reference}"]
+    finally:
+        server.stop()
+
+
+async def test_a_wrong_smtp_password_or_an_untrusted_certificate_leaves_the_alert_pending(
+    sessions, staff_clinic, certificate
+):
+    cert, key = certificate
+    server = TlsSmtpServer("starttls", cert, key, "alerts", "right")
+    trusting = partial(send_message, context=ssl.create_default_context(cafile=cert))
+    url = f"smtp+starttls://alerts:wrong@127.0.0.1:{server.port}"
+    try:
+        await submit_booking()
+        assert make_sender(sessions, staff_clinic, url, send=trusting).run_once().failed == 1
+        assert "SMTPAuthenticationError 535" in alerts(sessions)[0].last_error
+        clock = Clock()
+        clock.now += timedelta(hours=1)
+        right = url.replace("wrong", "right")  # the system's CAs do not know this certificate
+        assert make_sender(sessions, staff_clinic, right, clock=clock).run_once().failed == 1
+        assert "SSLCertVerificationError" in alerts(sessions)[0].last_error
+        assert server.messages == []
+        assert alerts(sessions)[0].status == "pending"
+    finally:
+        server.stop()
 
 
 # --- the booking code path and the outbox ---------------------------------------------

@@ -84,12 +84,15 @@ def parse_smtp_url(url: str) -> SmtpTarget:
 
 
 def send_message(
-    target: SmtpTarget, message: EmailMessage, timeout_s: float = TIMEOUT_S
+    target: SmtpTarget,
+    message: EmailMessage,
+    timeout_s: float = TIMEOUT_S,
+    context: ssl.SSLContext | None = None,
 ) -> list[str]:
     """Hands ``message`` to the server. Returns the recipients it refused while accepting
     the others (sending again would repeat the message to those); raises
     ``smtplib.SMTPException`` or ``OSError`` when it accepted none or failed."""
-    context = ssl.create_default_context()
+    context = context or ssl.create_default_context()  # the system's CAs, host name checked
     client: smtplib.SMTP
     if target.security == "tls":
         client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout_s, context=context)
