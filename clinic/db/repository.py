@@ -101,8 +101,8 @@ def save_request(
     The same key again returns the first request's reference with
     ``created=False`` and writes nothing, even when the data differ. One
     transaction per attempt, with the request's staff alert (``clinic.alerts``): a
-    failure leaves no row. A reference already
-    taken is drawn again, up to ``REFERENCE_ATTEMPTS`` times.
+    failure leaves no row. A reference already taken is drawn again, up to
+    ``REFERENCE_ATTEMPTS`` times.
     """
     if not idempotency_key:
         raise ValueError("an idempotency key is required")
