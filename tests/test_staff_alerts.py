@@ -215,6 +215,19 @@ def alerts(sessions) -> List[StaffAlert]:
         return list(session.query(StaffAlert).order_by(StaffAlert.id))
 
 
+def web_settings(clinic: ClinicProfile, app_db: Path, tmp_path: Path, **changes) -> WebSettings:
+    """The web app on ``app_db`` with an empty tracker store, Rasa down, alerts every 0.05 s."""
+    return WebSettings(
+        clinic=clinic,
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        tracker_store_url=f"sqlite:///{tracker_db(tmp_path / 'tracker.db')}",
+        database_url=f"sqlite:///{app_db}",
+        alert_interval_s=0.05,
+        console_url=CONSOLE,
+        **changes,
+    )
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -337,14 +350,7 @@ async def test_without_smtp_url_alerts_stay_queued_and_the_web_app_logs_why(
     sessions, booking_database: Path, tmp_path: Path, staff_clinic, caplog
 ):
     await submit_booking()
-    settings = WebSettings(
-        clinic=staff_clinic,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        tracker_store_url=f"sqlite:///{tracker_db(tmp_path / 'tracker.db')}",
-        database_url=f"sqlite:///{booking_database}",
-        alert_interval_s=0.05,
-        smtp=None,
-    )
+    settings = web_settings(staff_clinic, booking_database, tmp_path, smtp=None)
     with caplog.at_level(logging.INFO), TestClient(create_app(settings)):
         time.sleep(0.5)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -441,15 +447,7 @@ async def test_the_web_app_sends_queued_alerts_on_its_own(
     sessions, booking_database: Path, tmp_path: Path, sink, staff_clinic
 ):
     reference = await submit_booking()
-    settings = WebSettings(
-        clinic=staff_clinic,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        tracker_store_url=f"sqlite:///{tracker_db(tmp_path / 'tracker.db')}",
-        database_url=f"sqlite:///{booking_database}",
-        alert_interval_s=0.1,
-        smtp=parse_smtp_url(sink.url),
-        console_url=CONSOLE,
-    )
+    settings = web_settings(staff_clinic, booking_database, tmp_path, smtp=parse_smtp_url(sink.url))
     with TestClient(create_app(settings)):
         assert wait_for(lambda: len(sink.messages) == 1)
     assert sink.messages[0]["Subject"] == f"Booking request: {reference}"
