@@ -46,6 +46,9 @@ class ClinicProfile(BaseModel):
     max_bookings_per_slot: int = Field(1, ge=1, le=50)
     booking_horizon_days: int = Field(90, ge=1, le=730)
     retention_days: int = Field(180, ge=1)
+    # who is e-mailed about each new booking request, call-back request and red-flag
+    # conversation (clinic.alerts); empty: no alerts
+    staff_alerts: List[str] = Field(default_factory=list)
 
     @validator("opening_hours")
     def _check_hours(cls, hours: Dict[str, str]) -> Dict[str, str]:
@@ -60,6 +63,24 @@ class ClinicProfile(BaseModel):
             if not match or match.group(1, 2) >= match.group(3, 4):
                 raise ValueError(f"{day}: '{span}' is not 'HH:MM-HH:MM' (opening before closing)")
         return {day: str(hours.get(day, CLOSED)).strip() for day in WEEKDAYS}
+
+    @validator("staff_alerts", pre=True)
+    def _check_staff_alerts(cls, addresses: object) -> List[str]:
+        from email_validator import EmailNotValidError, validate_email
+
+        if addresses is None:
+            return []
+        if not isinstance(addresses, list):
+            raise ValueError("must be a list of e-mail addresses (or [] for no alerts)")
+        checked: List[str] = []
+        for address in addresses:
+            try:
+                result = validate_email(str(address).strip(), check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(f"'{address}' is not an e-mail address: {exc}") from exc
+            if result.normalized not in checked:
+                checked.append(result.normalized)
+        return checked
 
     @validator("timezone")
     def _check_timezone(cls, name: str) -> str:

@@ -59,6 +59,34 @@ def make_tracker(
 
 
 @pytest.fixture
+def booking_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The actions' app database (``DATABASE_URL``): a real SQLite file in ``tmp_path``."""
+    from actions import store
+
+    db = tmp_path / "clinic.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    store._session_factory.cache_clear()
+    yield db
+    store._session_factory.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throw-away PostgreSQL server (``make scaleout-deps``); skipped without it, failed
+    under CI."""
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed: run `make scaleout-deps`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pg = start_postgres()
+    try:
+        yield pg
+    finally:
+        stop_postgres(pg)
+
+
+@pytest.fixture
 def tracker() -> Tracker:
     return make_tracker()
 

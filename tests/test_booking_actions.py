@@ -27,13 +27,9 @@ NOW = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("America/New_York"))  # a We
 
 
 @pytest.fixture(autouse=True)
-def app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "clinic.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+def app_database(booking_database: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(booking, "now", lambda: NOW)
-    store._session_factory.cache_clear()
-    yield db
-    store._session_factory.cache_clear()
+    return booking_database
 
 
 def rows(db: Path) -> list[tuple]:

@@ -18,6 +18,11 @@ Badges, from the events:
   ``bookings`` row with the conversation's id);
 - low confidence: intent ``nlu_fallback``, an ``action_default_fallback``, or an
   intent confidence under ``LOW_CONFIDENCE``.
+
+A conversation that gets its red flag here also gets its staff alert (``clinic.alerts``),
+in the same transaction: one per conversation, and only for a red-flag message of the
+last ``RED_FLAG_ALERT_MAX_AGE_S`` (building the index from scratch alerts no one about
+old conversations).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Tuple, TypedDict
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
@@ -32,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from clinic.alerts.outbox import add_alert, conversation_path
 from clinic.db.models import (
     ConversationIndex,
     ConversationIntent,
@@ -48,6 +55,7 @@ BATCH = 5000
 SEARCH_CHARS = 4000
 GAP_WINDOW = 1000  # ids below the newest read one that may still be in an open transaction
 GAP_WAIT_S = 60.0
+RED_FLAG_ALERT_MAX_AGE_S = 24 * 3600.0
 
 _EVENTS_AFTER = text(
     "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
@@ -236,6 +244,7 @@ class ConversationIndexer:
             intents: set[Tuple[str, str]] = set()
             inbox: Dict[int, Dict[str, Any]] = {}
             user_texts: Dict[int, Tuple[float, ParsedUser]] = {}
+            newly_flagged: Dict[str, float] = {}  # sender -> time of its first red flag
             for event_id, sender, type_name, ts, _intent, action_name, raw in rows:
                 ts = float(ts or 0.0)
                 summary = summaries.get(sender)
@@ -269,7 +278,9 @@ class ConversationIndexer:
                             summary["search_text"] = joined[:SEARCH_CHARS]
                     if parsed["intent"]:
                         intents.add((sender, parsed["intent"][:100]))
-                    summary["red_flag"] = summary["red_flag"] or has_red_flag(parsed)
+                    if has_red_flag(parsed) and not summary["red_flag"]:
+                        summary["red_flag"] = True
+                        newly_flagged[sender] = ts
                     if is_low_confidence(parsed):
                         summary["low_confidence"] = True
                         inbox[event_id] = _inbox_row(event_id, sender, ts, parsed, False)
@@ -308,6 +319,11 @@ class ConversationIndexer:
                     .values(**values)
                 )
             self._add_missing(session, intents, inbox)
+            recent = time.time() - RED_FLAG_ALERT_MAX_AGE_S
+            for sender, ts in newly_flagged.items():
+                if ts >= recent:
+                    at = datetime.fromtimestamp(ts, timezone.utc)
+                    add_alert(session, "red_flag", sender, conversation_path(sender), at)
             if advance:
                 session.execute(update(IndexState).values(last_event_id=rows[-1][0]))
             session.commit()

@@ -2,9 +2,10 @@
 
 A conversation is deleted whole (every ``events`` row of its sender) once its newest
 event is older than the cut-off; the console's own rows about it (index, inbox,
-tags, notes, reviews) go with it. Booking requests go by ``created_at``. Run by
+tags, notes, reviews) go with it. Booking requests go by ``created_at``, and so do staff
+alerts (an alert older than the cut-off points at something deleted). Run by
 ``python -m clinic purge`` and once a day by the web app; ``preview`` (``purge --dry-run``)
-counts the same rows and deletes nothing.
+counts the conversations and requests it would delete and deletes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from clinic.db.models import (
     ConversationReview,
     ConversationTag,
     InboxMessage,
+    StaffAlert,
 )
 
 SessionFactory = Callable[[], Session]
@@ -134,6 +136,7 @@ def purge(
         ids = list(session.execute(old).scalars())
         for chunk_ids in [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]:
             session.execute(delete(Booking).where(Booking.id.in_(chunk_ids)))
+        session.execute(delete(StaffAlert).where(StaffAlert.created_at < cutoff))
         session.commit()
     return PurgeResult(conversations, events, len(ids), cutoff)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.sql.expression import true as sa_true
@@ -208,3 +209,35 @@ class IndexState(Base):
 
     id = Column(Integer, primary_key=True)
     last_event_id = Column(Integer, nullable=False, default=0)
+
+
+# --- staff alerts ------------------------------------------------------------------
+ALERT_KINDS = ("booking", "callback", "red_flag")
+ALERT_STATUSES = ("pending", "sent", "skipped")
+
+
+class StaffAlert(Base):
+    """The outbox of staff alerts (``clinic.alerts``): one row per booking request,
+    call-back request or red-flag conversation, written in the transaction that records
+    it, sent by the web app's alert sender. It holds no personal data: the kind, the
+    booking reference or conversation id, and the console path."""
+
+    __tablename__ = "staff_alerts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('booking', 'callback', 'red_flag')", name="kind"),
+        CheckConstraint("status IN ('pending', 'sent', 'skipped')", name="status"),
+        UniqueConstraint("kind", "reference", name="uq_staff_alerts_kind_reference"),
+        Index("ix_staff_alerts_due", "status", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)
+    reference = Column(String(255), nullable=False)  # booking reference or Rasa sender id
+    console_path = Column(String(600), nullable=False)  # /staff/... of the item
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utc_now)  # UTC
+    status = Column(String(16), nullable=False, default="pending", server_default="pending")
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    # when the sender may try next; also its claim on the row while it sends (a lease)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utc_now)
+    sent_at = Column(DateTime(timezone=True))
+    last_error = Column(String(300))  # exception class and SMTP reply code: no message text

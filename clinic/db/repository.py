@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from clinic.alerts.outbox import add_alert, booking_path
+
 from .models import ACTIVE_STATUSES, Booking
 
 SessionFactory = Callable[[], Session]
@@ -98,8 +100,9 @@ def save_request(
 
     The same key again returns the first request's reference with
     ``created=False`` and writes nothing, even when the data differ. One
-    transaction per attempt: a failure leaves no row. A reference already
-    taken is drawn again, up to ``REFERENCE_ATTEMPTS`` times.
+    transaction per attempt, with the request's staff alert (``clinic.alerts``): a
+    failure leaves no row. A reference already taken is drawn again, up to
+    ``REFERENCE_ATTEMPTS`` times.
     """
     if not idempotency_key:
         raise ValueError("an idempotency key is required")
@@ -110,8 +113,12 @@ def save_request(
                 if existing is not None:
                     return existing, False
                 reference = new_reference()
-                session.add(_row(request, reference, idempotency_key))
+                row = _row(request, reference, idempotency_key)
+                session.add(row)
                 try:
+                    session.flush()  # the row's id, for the alert's console link
+                    # the staff alert, in the same transaction: both are saved or neither
+                    add_alert(session, request.kind, reference, booking_path(row.id))
                     session.commit()
                 except IntegrityError as exc:
                     session.rollback()

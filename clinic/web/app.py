@@ -95,12 +95,13 @@ class _Console:
 
     def __init__(self) -> None:
         self.engines: list = []
-        self.task: asyncio.Task | None = None
+        self.tasks: list[asyncio.Task] = []
 
 
 async def start_console(web: WebState) -> _Console:
     """The staff console's database (migrated), the tracker store's conversation index
-    and, when ``retention_interval_s`` is set, the daily retention task."""
+    and, when ``retention_interval_s`` is set, the daily retention task; when
+    ``alert_interval_s`` is set, the staff-alert sender."""
     from starlette.concurrency import run_in_threadpool
 
     from clinic.console.index import ConversationIndexer
@@ -120,15 +121,19 @@ async def start_console(web: WebState) -> _Console:
     web.console_sessions = make_session_factory(engine)
     web.indexer = ConversationIndexer(web.console_sessions, tracker)
     if settings.retention_interval_s:
-        console.task = asyncio.create_task(_retention_loop(web, settings.retention_interval_s))
+        console.tasks.append(
+            asyncio.create_task(_retention_loop(web, settings.retention_interval_s))
+        )
+    if settings.alert_interval_s:
+        console.tasks.append(asyncio.create_task(_alert_loop(web, settings.alert_interval_s)))
     return console
 
 
 async def stop_console(web: WebState, console: _Console) -> None:
-    if console.task is not None:
-        console.task.cancel()
+    for task in console.tasks:
+        task.cancel()
         with suppress(asyncio.CancelledError):
-            await console.task
+            await task
     for engine in console.engines:
         engine.dispose()
 
@@ -157,4 +162,32 @@ async def _retention_loop(web: WebState, interval_s: float) -> None:
             log.exception("retention run failed; trying again at the next interval")
         finally:
             tracker.dispose()
+        await asyncio.sleep(interval_s)
+
+
+async def _alert_loop(web: WebState, interval_s: float) -> None:
+    """Every ``interval_s``: brings the conversation index up to date (which queues the
+    alerts of new red-flag conversations), then sends the staff alerts that are due. Both
+    run in a worker thread: a slow SMTP server holds up alerts, never a chat reply."""
+    from starlette.concurrency import run_in_threadpool
+
+    from clinic.alerts.sender import AlertSender
+
+    settings = web.settings
+    assert web.console_sessions is not None
+    sender = AlertSender(
+        web.console_sessions,
+        settings.clinic,
+        settings.smtp,
+        settings.console_url or f"http://{settings.host}:{settings.port}",
+    )
+    waiting = settings.smtp is None and bool(settings.clinic.staff_alerts)
+    log.log(logging.WARNING if waiting else logging.INFO, "%s", sender.describe())
+    while True:
+        try:
+            if web.indexer is not None:
+                await run_in_threadpool(web.indexer.sync)
+            await run_in_threadpool(sender.run_once)
+        except Exception:
+            log.exception("staff alerts: run failed; trying again in %g s", interval_s)
         await asyncio.sleep(interval_s)

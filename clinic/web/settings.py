@@ -11,7 +11,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
+from clinic.alerts.smtp import SmtpTarget, SmtpUrlError, parse_smtp_url
 from clinic.settings import PROJECT_ROOT, ClinicProfile, load_clinic
 
 WEB_ROOT = Path(__file__).resolve().parent
@@ -56,6 +58,12 @@ class WebSettings:
     login_lock_s: float = 15 * 60
     # seconds between the web app's retention runs (python -m clinic purge); None: never
     retention_interval_s: float | None = None
+    # --- staff alerts (clinic.alerts) ---
+    # seconds between the alert sender's runs; None: no sender (tests turn it on)
+    alert_interval_s: float | None = None
+    smtp: SmtpTarget | None = None  # SMTP_URL; None: alerts stay queued
+    # the console's address as staff open it, for the alerts' links; default http://HOST:PORT
+    console_url: str | None = None
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -114,12 +122,38 @@ def staff_secret_key(env: Mapping[str, str]) -> str:
     return secrets.token_urlsafe(32)
 
 
+def smtp_target(env: Mapping[str, str]) -> SmtpTarget | None:
+    """``SMTP_URL`` checked (``clinic.alerts.smtp``); None when unset."""
+    raw = (env.get("SMTP_URL") or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_smtp_url(raw)
+    except SmtpUrlError as exc:
+        raise WebSettingsError(str(exc)) from exc
+
+
+def console_url(env: Mapping[str, str]) -> str | None:
+    """``CONSOLE_URL``: http(s)://host[:port][/prefix], without a trailing slash."""
+    raw = (env.get("CONSOLE_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise WebSettingsError(f"CONSOLE_URL={raw!r} is not an http:// or https:// address")
+    return raw
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     """Settings from ``HOST``, ``PORT``, ``RASA_URL``, ``RASA_TIMEOUT``,
     ``TRACKER_STORE_URL``, ``DATABASE_URL``, ``STAFF_SECRET_KEY``, ``CLINIC_ENV``,
-    ``CHAT_SESSION_LIMIT``, ``CHAT_ADDRESS_LIMIT`` and clinic.yml (``CLINIC_FILE``)."""
+    ``CHAT_SESSION_LIMIT``, ``CHAT_ADDRESS_LIMIT``, ``SMTP_URL``, ``CONSOLE_URL``,
+    ``ALERT_INTERVAL`` and clinic.yml (``CLINIC_FILE``)."""
     env = os.environ if environ is None else environ
     return WebSettings(
+        smtp=smtp_target(env),
+        console_url=console_url(env),
+        alert_interval_s=_number(env, "ALERT_INTERVAL", 10.0, float),
         database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         staff_secret_key=staff_secret_key(env),
         retention_interval_s=24 * 3600.0,
