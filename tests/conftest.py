@@ -99,19 +99,3 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         yield running
     finally:
         stop_assistant(running)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    """A throw-away PostgreSQL server (Debian's packages, ``make scaleout-deps``): skipped
-    without them, failed under CI."""
-    if postgres_bin() is None:
-        message = "PostgreSQL is not installed: run `make scaleout-deps`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    pg = start_postgres()
-    try:
-        yield pg
-    finally:
-        stop_postgres(pg)

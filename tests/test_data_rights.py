@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from bench.services import Postgres, create_database
+from clinic.alerts.outbox import add_alert
 from clinic.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 from clinic.db.engine import make_engine, make_session_factory
 from clinic.db.migrate import upgrade
@@ -126,6 +127,13 @@ def fill_app_db(url: str) -> None:
                 booking("RC-CCCCCC", "booking", "Bob Roe", "+12025550188", "bob@x.org", "conv-bob"),
             ]
         )
+        for kind, reference in (
+            ("booking", "RC-AAAAAA"),
+            ("red_flag", "conv-jane"),
+            ("booking", "RC-CCCCCC"),
+            ("red_flag", "conv-bob"),
+        ):
+            add_alert(session, kind, reference, f"/staff/{reference}")
         for number, sender in enumerate(CONVERSATIONS, start=1):
             session.add(ConversationIndex(sender_id=sender, started_at=1.0, last_at=2.0, turns=1))
             session.add(ConversationIntent(conversation_id=sender, intent="back_pain"))
@@ -161,6 +169,8 @@ def assert_only_jane_is_gone(stores: Stores, before_events: Dict[str, int]) -> N
     ):
         left = {row[0] for row in rows(stores.app_db, f"SELECT {column} FROM {table}")}
         assert left == {"conv-bob", "conv-anon"}, table
+    alerts = {row[0] for row in rows(stores.app_db, "SELECT reference FROM staff_alerts")}
+    assert alerts == {"RC-CCCCCC", "conv-bob"}
 
 
 def test_forget_by_phone_deletes_every_row_and_event_of_that_person_and_keeps_everyone_elses(

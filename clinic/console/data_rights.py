@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from clinic.booking.email import normalise_email
 from clinic.booking.phone import normalise_phone
-from clinic.db.models import AuditEntry, Booking
+from clinic.db.models import AuditEntry, Booking, StaffAlert
 from clinic.db.repository import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 from .retention import CONVERSATION_ROWS
@@ -181,6 +181,16 @@ def find(sessions: SessionFactory, tracker: Engine, selector: Selector) -> Found
             for row in found.rows[model.__tablename__]
         }
     )
+    # Staff alerts name a booking reference or a conversation id (no personal data, but
+    # they point at what is deleted here).
+    keys = [b["reference"] for b in found.rows["bookings"]] + found.conversation_ids
+    with sessions() as session:
+        alerts = (
+            session.execute(select(StaffAlert).where(StaffAlert.reference.in_(keys))).scalars()
+            if keys
+            else []
+        )
+        found.rows[StaffAlert.__tablename__] = [_row_dict(alert) for alert in alerts]
     return found
 
 
@@ -212,10 +222,15 @@ def forget(sessions: SessionFactory, tracker: Engine, found: Found, operator: st
         with tracker.begin() as connection:
             deleted += connection.execute(_DELETE_EVENTS, {"senders": senders}).rowcount or 0
     booking_ids = [row["id"] for row in found.rows.get("bookings", [])]
+    alert_ids = [row["id"] for row in found.rows.get(StaffAlert.__tablename__, [])]
     target, detail = audit_text(found)
     with sessions() as session, session.begin():
         if booking_ids:
             deleted += session.execute(delete(Booking).where(Booking.id.in_(booking_ids))).rowcount
+        if alert_ids:
+            deleted += session.execute(
+                delete(StaffAlert).where(StaffAlert.id.in_(alert_ids))
+            ).rowcount
         if senders:
             for model, column in CONVERSATION_ROWS:
                 deleted += session.execute(delete(model).where(column.in_(senders))).rowcount
