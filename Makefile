@@ -131,8 +131,8 @@ QUESTIONS_DEV := tests/content/questions_dev.yml
 QUESTIONS_HOLDOUT := tests/content/questions_holdout.yml
 # Held-out questions (187, written outside the team, never read): measured 104/187 = 0.556 on
 # 2026-12-01; the bar holds that line while the goal (0.95) is not reached.
-QUESTIONS_MIN_ACCURACY ?= 0.50
-test-questions: train ## patient questions through the REST channel: dev figure; held-out fails below 0.90
+QUESTIONS_MIN_ACCURACY ?= 0.60
+test-questions: train ## patient questions through the REST channel: dev figure; held-out fails below 0.60 (goal 0.95)
 	@if [ -f $(QUESTIONS_HOLDOUT) ]; then \
 	  $(PY) scripts/check_questions.py $(QUESTIONS_DEV) --holdout $(QUESTIONS_HOLDOUT) \
 	    --min-accuracy $(QUESTIONS_MIN_ACCURACY); \
