@@ -7,6 +7,7 @@ to a screening question ends the guide with the urgent-care advice instead.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -26,6 +27,16 @@ BODY_PART_AREAS: Dict[str, str] = {
 }
 GUIDE_SLOTS = ("symptom_duration", "symptom_character")
 EMERGENCY_RESPONSE = "utter_red_flag_emergency"
+# What the pain feels like, in the words the guide's question offers ("sharp", "a dull
+# ache", "stiff", "spreading") and their neighbours: said with the complaint, it is kept
+# and not asked again.
+CHARACTER = re.compile(
+    r"\b(?:(?:a|an)\s+)?(?:(?:really|very|constant|deep|bit of a)\s+)?"
+    r"(?:dull|sharp|stabbing|burning|throbbing|shooting|nagging|pounding|achy|aching|stiff"
+    r"|tight|spreading|radiating)"
+    r"(?:\s+(?:ache|aching|pain|pains|feeling|sensation))?\b",
+    re.IGNORECASE,
+)
 AREA_RESPONSES: Dict[str, str] = {
     "back": "utter_back_pain",
     "neck": "utter_neck_pain",
@@ -46,6 +57,12 @@ def areas_named(intent: str | None, body_parts: List[str]) -> List[str]:
 
 def screened_positive(slots: Dict[str, Any], areas: List[str]) -> bool:
     return any(slots.get(screening_slot(area)) is True for area in areas)
+
+
+def said_character(text: str) -> str | None:
+    """What the pain feels like, as typed ("a dull ache", "sharp pain"), when ``text`` says."""
+    found = CHARACTER.search(text)
+    return clean_answer(found.group()) or None if found else None
 
 
 def said_duration(message: Dict[str, Any]) -> str | None:
@@ -79,6 +96,10 @@ class ActionStartSymptomGuide(Action):
         duration = said_duration(tracker.latest_message)
         if duration:
             events.append(SlotSet("symptom_duration", duration))
+        # "...a dull ache for 3 weeks": nor what it feels like.
+        character = said_character(str(tracker.latest_message.get("text") or ""))
+        if character:
+            events.append(SlotSet("symptom_character", character))
         return events
 
 

@@ -251,3 +251,14 @@ def test_a_duration_said_with_the_complaint_is_not_asked_again(assistant: Assist
     after_screen = " ".join(assistant.reply_texts(sender, "no"))  # the guide's safety check
     assert "How long has this been going on?" not in after_screen
     assert "what does it feel like?" in after_screen
+
+
+def test_how_long_and_what_it_feels_like_said_up_front_are_not_asked_again(
+    assistant: Assistant,
+):
+    sender = new_sender()
+    first = " ".join(assistant.reply_texts(sender, "my lower back has had a dull ache for 3 weeks"))
+    assert "bladder or bowel" in first  # the safety question is still asked
+    last = " ".join(assistant.reply_texts(sender, "no"))
+    assert "How long" not in last and "what does it feel like" not in last.lower()
+    assert "quadratus lumborum" in last  # straight to what may help

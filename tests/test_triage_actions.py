@@ -48,6 +48,7 @@ async def test_starting_the_guide_acknowledges_and_resets_earlier_answers(dispat
         SlotSet("symptom_duration", None),
         SlotSet("symptom_character", None),
         SlotSet("concern", "my neck is stiff and i get headaches"),
+        SlotSet("symptom_character", "stiff"),  # said up front: not asked again
     ]
     assert [m["response"] for m in dispatcher.messages] == ["utter_symptom_ack"]
 
@@ -145,4 +146,35 @@ async def test_without_a_duration_in_the_complaint_the_guide_asks_for_it(dispatc
     events = await ActionStartSymptomGuide().run(dispatcher, tracker, domain)
     assert [e for e in events if e["name"] == "symptom_duration"] == [
         SlotSet("symptom_duration", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "character"),
+    [
+        ("my lower back has had a dull ache for 3 weeks", "a dull ache"),
+        ("sharp pain in my neck when i turn", "sharp pain"),
+        ("my neck is really stiff since monday", "really stiff"),
+        ("Throbbing headaches most afternoons", "Throbbing"),
+    ],
+)
+async def test_what_the_pain_feels_like_said_with_the_complaint_is_kept_and_not_asked_again(
+    dispatcher, domain, text, character
+):
+    events = await ActionStartSymptomGuide().run(
+        dispatcher, make_tracker(text, "back_pain"), domain
+    )
+    assert events[-1] == SlotSet("symptom_character", character)
+    assert SlotSet("symptom_character", None) in events  # an earlier guide's answer is cleared
+
+
+@pytest.mark.parametrize(
+    "text", ["my lower back is killing me", "my neck hurts", "i get headaches every day"]
+)
+async def test_without_what_it_feels_like_the_guide_asks_for_it(dispatcher, domain, text):
+    events = await ActionStartSymptomGuide().run(
+        dispatcher, make_tracker(text, "back_pain"), domain
+    )
+    assert [e for e in events if e["name"] == "symptom_character"] == [
+        SlotSet("symptom_character", None)
     ]
