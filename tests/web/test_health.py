@@ -4,7 +4,9 @@ in front of a stand-in action server, and SQLite files for both databases."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
@@ -205,3 +207,21 @@ def test_hsts_is_absent_when_x_forwarded_proto_comes_from_an_untrusted_address(
     answer = requests.get(f"{app.url}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     assert answer.status_code == 200
     assert "Strict-Transport-Security" not in answer.headers
+
+
+def test_a_part_that_never_answers_fails_its_check_within_2_s_without_delaying_the_others(
+    start: Callable[..., WebApp],
+):
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        app = start(rasa_url=url, action_proxy_url=url)
+        began = time.monotonic()
+        answer = _health(app)
+        took = time.monotonic() - began
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["rasa"] == checks["action_server"] == "no answer within 2 s"
+    assert checks["tracker_store"] == checks["app_database"] == "ok"
+    assert took < 3.5  # the two 2-second waits ran at once

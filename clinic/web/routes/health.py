@@ -48,7 +48,7 @@ def _query(url: str, settings: WebSettings) -> str:
 async def _bounded(check: Callable[[], Awaitable[str]]) -> str:
     try:
         return await asyncio.wait_for(check(), timeout=HEALTH_TIMEOUT_S)
-    except asyncio.TimeoutError:
+    except (asyncio.TimeoutError, httpx.TimeoutException):  # whichever bound comes first
         return f"no answer within {HEALTH_TIMEOUT_S:g} s"
     except Exception as exc:  # the reason, without its message (it may name a URL)
         return type(exc).__name__
