@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from bench.services import Postgres, create_database
 from clinic.action_proxy import ActionProxy
 from clinic.action_proxy import create_app as create_proxy_app
 from clinic.web.security import STRICT_TRANSPORT_SECURITY
@@ -225,3 +226,17 @@ def test_a_part_that_never_answers_fails_its_check_within_2_s_without_delaying_t
     assert checks["rasa"] == checks["action_server"] == "no answer within 2 s"
     assert checks["tracker_store"] == checks["app_database"] == "ok"
     assert took < 3.5  # the two 2-second waits ran at once
+
+
+def test_health_is_200_with_both_databases_on_postgresql_and_503_for_a_missing_one(
+    start: Callable[..., WebApp], postgres: Postgres
+):
+    app_url = create_database(postgres, "health_clinic")
+    answer = _health(start(tracker_store_url=postgres.url, database_url=app_url))
+    assert answer.status_code == 200, answer.text
+    missing = postgres.url.rsplit("/", 1)[0] + "/no_such_database"
+    answer = _health(start(tracker_store_url=missing, database_url=app_url))
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert {name for name, result in checks.items() if result != "ok"} == {"tracker_store"}
+    assert "no_such_database" not in answer.text
