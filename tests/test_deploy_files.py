@@ -206,3 +206,12 @@ def test_the_caddyfile_proxies_the_site_to_the_web_apps_default_address():
     assert default == "127.0.0.1:8000"
     assert proxies == [[default]]
     assert env_example()["HOST"] + ":" + env_example()["PORT"] == default
+
+
+def test_the_nginx_alternative_proxies_to_the_web_app_and_tells_it_the_scheme():
+    lines = [
+        line.split("#")[0].strip() for line in (DEPLOY / "nginx.conf").read_text().splitlines()
+    ]
+    assert "proxy_pass http://127.0.0.1:8000;" in lines
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in lines
+    assert "return 301 https://$host$request_uri;" in lines  # plain http only redirects
