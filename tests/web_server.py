@@ -49,10 +49,11 @@ def web_settings(settings: WebSettings, port: int) -> WebSettings:
 
 
 def serve_in_thread(
-    app: Any, port: int, name: str, deadline_s: float = 20
+    app: Any, port: int, name: str, deadline_s: float = 20, forwarded_allow_ips: str = "127.0.0.1"
 ) -> tuple[uvicorn.Server, threading.Thread]:
     """Runs the ASGI ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; returns once
-    it accepts connections."""
+    it accepts connections. Like ``python -m clinic.web``, X-Forwarded-* headers are
+    trusted from ``forwarded_allow_ips`` only."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -60,6 +61,8 @@ def serve_in_thread(
         ws="none",  # no websockets; the websockets that Rasa pins is too old for uvicorn's
         log_level="warning",
         lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"{name}-{port}", daemon=True)
@@ -77,11 +80,15 @@ def stop_server_thread(server: uvicorn.Server, thread: threading.Thread) -> None
     thread.join(timeout=15)
 
 
-def start_web_app(settings: WebSettings, deadline_s: float = 20) -> WebApp:
+def start_web_app(
+    settings: WebSettings, deadline_s: float = 20, forwarded_allow_ips: str = "127.0.0.1"
+) -> WebApp:
     """Starts ``create_app(settings)`` with uvicorn on a free port of 127.0.0.1."""
     port = free_port()
     settings = web_settings(settings, port)
-    server, thread = serve_in_thread(create_app(settings), port, "web app", deadline_s)
+    server, thread = serve_in_thread(
+        create_app(settings), port, "web app", deadline_s, forwarded_allow_ips
+    )
     return WebApp(url=f"http://127.0.0.1:{port}", settings=settings, server=server, thread=thread)
 
 

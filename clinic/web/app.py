@@ -19,7 +19,16 @@ from starlette.templating import Jinja2Templates
 
 from .history import TrackerHistory
 from .ratelimit import SlidingWindowLimiter
-from .routes import assets, chat, pages, staff, staff_admin, staff_bookings, staff_conversations
+from .routes import (
+    assets,
+    chat,
+    health,
+    pages,
+    staff,
+    staff_admin,
+    staff_bookings,
+    staff_conversations,
+)
 from .security import SecurityHeadersMiddleware
 from .settings import WEB_ROOT, WebSettings
 from .state import WebState
@@ -76,6 +85,7 @@ def create_app(
     app = Starlette(
         routes=[
             *pages.routes,
+            *health.routes,
             *assets.routes,
             *chat.routes,
             *staff.routes,

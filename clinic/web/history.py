@@ -48,11 +48,17 @@ def read_only_url(url: str, project_root: Path) -> URL:
     return parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
 
 
-def make_read_only_engine(url: str, project_root: Path) -> Engine:
+def make_read_only_engine(
+    url: str, project_root: Path, *, connect_timeout_s: float | None = None
+) -> Engine:
     ro_url = read_only_url(url, project_root)
     connect_args: Dict[str, Any] = {}
     if ro_url.get_backend_name() == "postgresql":
         connect_args["options"] = "-c default_transaction_read_only=on"
+        if connect_timeout_s is not None:  # libpq's connect_timeout: whole seconds, at least 2
+            connect_args["connect_timeout"] = max(2, int(connect_timeout_s))
+    elif connect_timeout_s is not None and ro_url.get_backend_name() == "sqlite":
+        connect_args["timeout"] = connect_timeout_s  # waiting on a writer's lock
     return create_engine(ro_url, future=True, pool_pre_ping=True, connect_args=connect_args)
 
 

@@ -29,6 +29,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Only on answers to https requests: the scheme is https when TLS ended at a reverse proxy
+# on 127.0.0.1 that sent X-Forwarded-Proto (uvicorn trusts it from forwarded_allow_ips
+# only, clinic/web/__main__.py); over plain http a browser would ignore it anyway
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
@@ -38,7 +42,7 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
 
 class SecurityHeadersMiddleware:
     """Adds ``SECURITY_HEADERS`` to every HTTP response (unless a route set its own),
-    the 500 of an unexpected error included."""
+    the 500 of an unexpected error included, and HSTS to those of https requests."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,6 +61,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if scope.get("scheme") == "https":
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
             await send(message)
 
         try:

@@ -20,6 +20,7 @@ WEB_ROOT = Path(__file__).resolve().parent
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"
 DEFAULT_DATABASE_URL = "sqlite:///var/clinic.db"
+DEFAULT_ACTION_ENDPOINT_URL = "http://127.0.0.1:5056/webhook"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     rasa_url: str = DEFAULT_RASA_URL
+    # the action proxy (ACTION_ENDPOINT_URL less /webhook): /health asks its /health
+    action_proxy_url: str = "http://127.0.0.1:5056"
     # read-only: the gateway reads transcripts from Rasa's tracker store
     tracker_store_url: str = DEFAULT_TRACKER_STORE_URL
     rasa_timeout_s: float = 30.0
@@ -144,11 +147,21 @@ def console_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def action_proxy_url(env: Mapping[str, str]) -> str:
+    """The action proxy's base address from ``ACTION_ENDPOINT_URL`` (Rasa's action
+    endpoint, ``http://127.0.0.1:5056/webhook`` by default)."""
+    raw = (env.get("ACTION_ENDPOINT_URL") or DEFAULT_ACTION_ENDPOINT_URL).strip().rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise WebSettingsError(f"ACTION_ENDPOINT_URL={raw!r} is not an http:// or https:// address")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     """Settings from ``HOST``, ``PORT``, ``RASA_URL``, ``RASA_TIMEOUT``,
     ``TRACKER_STORE_URL``, ``DATABASE_URL``, ``STAFF_SECRET_KEY``, ``CLINIC_ENV``,
     ``CHAT_SESSION_LIMIT``, ``CHAT_ADDRESS_LIMIT``, ``SMTP_URL``, ``CONSOLE_URL``,
-    ``ALERT_INTERVAL`` and clinic.yml (``CLINIC_FILE``)."""
+    ``ALERT_INTERVAL``, ``ACTION_ENDPOINT_URL`` and clinic.yml (``CLINIC_FILE``)."""
     env = os.environ if environ is None else environ
     return WebSettings(
         smtp=smtp_target(env),
@@ -161,6 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         host=env.get("HOST") or "127.0.0.1",
         port=int(_number(env, "PORT", 8000, int)),
         rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+        action_proxy_url=action_proxy_url(env),
         tracker_store_url=env.get("TRACKER_STORE_URL") or DEFAULT_TRACKER_STORE_URL,
         rasa_timeout_s=_number(env, "RASA_TIMEOUT", 30.0, float),
         session_limit=_rate_limit(env, "CHAT_SESSION_LIMIT", WebSettings.session_limit),

@@ -149,3 +149,14 @@ def test_rest_output_gives_an_answer_its_source_line():
         {"text": "Ask me more.", "buttons": [], "urgent": False},
     ]
     assert messages_from_rest_output([{"custom": {"source": title}}]) == []
+
+
+def test_health_asks_the_action_proxy_where_rasa_calls_it_from_action_endpoint_url():
+    assert load_settings({}).action_proxy_url == "http://127.0.0.1:5056"
+    env = {"ACTION_ENDPOINT_URL": "http://127.0.0.1:6056/webhook"}
+    assert load_settings(env).action_proxy_url == "http://127.0.0.1:6056"
+
+
+def test_an_action_endpoint_url_that_is_not_http_is_reported_with_its_variable():
+    with pytest.raises(WebSettingsError, match="ACTION_ENDPOINT_URL"):
+        load_settings({"ACTION_ENDPOINT_URL": "127.0.0.1:5056/webhook"})
