@@ -32,7 +32,6 @@ def seed_row(i: int) -> Booking:
     )
 
 
-
 def seed(sessions: Callable[[], Session], rows: int = ROWS) -> None:
     with sessions() as session:
         session.add_all(seed_row(i) for i in range(rows))

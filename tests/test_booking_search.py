@@ -26,6 +26,8 @@ from clinic.db.models import Booking
 from .booking_rows import ROWS, seed
 
 ZONE = ZoneInfo("America/New_York")
+
+
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Session]]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('search')) / 'clinic.db'}"
@@ -64,10 +66,14 @@ def test_newer_links_walk_back_to_the_same_pages(sessions):
     forward = all_pages(sessions, BookingFilters(), size=50)
     page = search_bookings(sessions, BookingFilters(), page_size=50)
     for _ in range(len(forward) - 1):
-        page = search_bookings(sessions, BookingFilters(), older=decode_cursor(page.older), page_size=50)
+        page = search_bookings(
+            sessions, BookingFilters(), older=decode_cursor(page.older), page_size=50
+        )
     back = [[b.reference for b in page.rows]]
     while page.newer is not None:
-        page = search_bookings(sessions, BookingFilters(), newer=decode_cursor(page.newer), page_size=50)
+        page = search_bookings(
+            sessions, BookingFilters(), newer=decode_cursor(page.newer), page_size=50
+        )
         back.append([b.reference for b in page.rows])
     assert back == list(reversed(forward))
     assert page.newer is None  # the first page has no "newer" link

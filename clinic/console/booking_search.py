@@ -170,7 +170,9 @@ def search_bookings(
             items = list(session.execute(query.limit(page_size + 1)).scalars())
             if len(items) > page_size:
                 rows = list(reversed(items[:page_size]))
-                return BookingPage(rows, older=encode_cursor(rows[-1]), newer=encode_cursor(rows[0]))
+                return BookingPage(
+                    rows, older=encode_cursor(rows[-1]), newer=encode_cursor(rows[0])
+                )
             older = None  # back at the top: show the first page in full
         query = base.order_by(b.created_at.desc(), b.id.desc())
         if older is not None:
