@@ -173,3 +173,28 @@ def test_bad_input_is_refused_with_a_message(params, message):
 def test_a_damaged_cursor_is_no_key():
     assert decode_cursor("not-a-cursor") is None
     assert decode_cursor("") is None
+
+
+def test_on_postgresql_pages_search_and_dates_agree_with_sqlite(postgres, sessions):
+    from bench.services import create_database
+
+    url = create_database(postgres, "booking_search")
+    upgrade(url)
+    engine = make_engine(url)
+    pg = make_session_factory(engine)
+    try:
+        seed(pg)
+        assert all_pages(pg, BookingFilters(), size=50) == all_pages(
+            sessions, BookingFilters(), size=50
+        )
+        for params in (
+            {"q": "nORA qui"},
+            {"q": "(202) 555-0123"},
+            {"q": "rc-000042", "status": "requested"},
+            {"from": "2026-09-05", "to": "2026-09-06", "kind": "booking"},
+        ):
+            filters, errors = check_query(params, ZONE, "US")
+            assert errors == []
+            assert all_pages(pg, filters, size=7) == all_pages(sessions, filters, size=7), params
+    finally:
+        engine.dispose()
