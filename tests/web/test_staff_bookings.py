@@ -117,6 +117,31 @@ def test_confirmed_bookings_link_their_calendar_file(staff: TestClient, app_db: 
     assert ".ics" not in html
 
 
+def test_a_status_change_returns_to_the_same_search_and_page(staff: TestClient, app_db: Path):
+    html = staff.get("/staff/bookings", params={"q": "ada", "kind": "booking"}).text
+    older = link(html, "next")
+    page = staff.get(older).text
+    target = references(page)[0]
+    target_id = booking_id(app_db, target)
+    back = re.search(r'name="back" value="([^"]+)"', page).group(1).replace("&amp;", "&")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    done = staff.post(
+        f"/staff/bookings/{target_id}/status",
+        data={"csrf": csrf, "status": "cancelled", "back": back},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    location = done.headers["location"]
+    assert location.startswith("/staff/bookings?") and location.endswith(f"#booking-{target_id}")
+    assert parse_qs(urlsplit(location).query) == parse_qs(urlsplit(older).query)
+    hostile = staff.post(
+        f"/staff/bookings/{target_id}/status",
+        data={"csrf": csrf, "status": "confirmed", "back": "next=//evil.example&q=x"},
+        follow_redirects=False,
+    )
+    assert hostile.headers["location"] == f"/staff/bookings?q=x#booking-{target_id}"
+
+
 def unfold(body: bytes) -> List[str]:
     """Content lines by RFC 5545 3.1: every line ends in CRLF; CRLF + space continues it."""
     text = body.decode("utf-8")

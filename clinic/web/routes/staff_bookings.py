@@ -5,7 +5,7 @@ run as formulas) and ``/staff/bookings/{id}.ics`` (a confirmed booking for a cal
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -52,6 +52,7 @@ async def bookings(request: Request) -> Response:
         )
         await log(request, "view_bookings", raw["status"] or "all", urlencode(active)[:300])
     path = request.url_for("staff_bookings").path
+    here = {**active, **({"older": older} if older else {}), **({"newer": newer} if newer else {})}
     return render(
         request,
         "staff/bookings.html",
@@ -65,6 +66,7 @@ async def bookings(request: Request) -> Response:
         older_url=f"{path}?{urlencode({**active, 'older': page.older})}" if page.older else None,
         newer_url=f"{path}?{urlencode({**active, 'newer': page.newer})}" if page.newer else None,
         first_url=f"{path}?{urlencode(active)}" if older or newer else None,
+        back=urlencode(here),
     )
 
 
@@ -103,8 +105,21 @@ async def change_status(request: Request) -> Response:
         raise HTTPException(status_code=404, detail="no such booking request")
     await log(request, "booking_status", reference, status)
     return RedirectResponse(
-        request.url_for("staff_bookings").path + f"#booking-{booking_id}", status_code=303
+        request.url_for("staff_bookings").path
+        + _back(field(form, "back"))
+        + f"#booking-{booking_id}",
+        status_code=303,
     )
+
+
+def _back(query: str) -> str:
+    """The list's search, filters and page the change was made on; only those, as a query."""
+    kept = [
+        (name, value[:200])
+        for name, value in parse_qsl(query[:2000])
+        if name in booking_search.FIELDS or name in ("older", "newer")
+    ]
+    return "?" + urlencode(kept) if kept else ""
 
 
 async def bookings_export(request: Request) -> Response:
