@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from clinic.console.booking_search import (
+    ERRORS,
     QUERY_CHARS,
     BookingFilters,
     check_query,
@@ -154,20 +155,28 @@ def test_filtered_pages_also_cover_every_match_once(sessions):
     )
 
 
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"from": "2026-13-01"}, "Received from must be a date"),
-        ({"to": "yesterday"}, "Received to must be a date"),
-        ({"from": "2026-09-10", "to": "2026-09-01"}, "is after"),
-        ({"status": "accepted"}, "no status"),
-        ({"kind": "walk-in"}, "no kind"),
-        ({"q": "x" * (QUERY_CHARS + 1)}, "longer than"),
-    ],
-)
-def test_bad_input_is_refused_with_a_message(params, message):
+BAD_INPUT = [
+    ({"from": "2026-13-01"}, "bad_from"),
+    ({"to": "yesterday"}, "bad_to"),
+    ({"from": "2026-09-10", "to": "2026-09-01"}, "dates_reversed"),
+    ({"status": "accepted"}, "unknown_status"),
+    ({"kind": "walk-in"}, "unknown_kind"),
+    ({"q": "x" * (QUERY_CHARS + 1)}, "search_too_long"),
+]
+
+
+@pytest.mark.parametrize("params, code", BAD_INPUT)
+def test_bad_input_is_refused_with_its_reason(params, code):
     _, errors = check_query(params, ZONE, "US")
-    assert len(errors) == 1 and message in errors[0], errors
+    assert errors == [code]
+
+
+def test_every_refusal_is_tested_and_the_cursor_one_is_the_routes():
+    assert {code for _, code in BAD_INPUT} | {"bad_cursor"} == set(ERRORS)
+
+
+def test_a_search_at_the_limit_is_accepted():
+    assert check_query({"q": "x" * QUERY_CHARS}, ZONE, "US")[1] == []
 
 
 def test_a_damaged_cursor_is_no_key():

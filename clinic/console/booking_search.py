@@ -27,6 +27,16 @@ PAGE_SIZE = 50
 QUERY_CHARS = 100  # longer searches are refused, not cut
 FIELDS = ("q", "status", "kind", "from", "to")
 Key = Tuple[datetime, int]
+# What check_query (and a damaged page link) can refuse; the template has a sentence for each.
+ERRORS = (
+    "search_too_long",
+    "unknown_status",
+    "unknown_kind",
+    "bad_from",
+    "bad_to",
+    "dates_reversed",
+    "bad_cursor",
+)
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,13 @@ def decode_cursor(cursor: str) -> Key | None:
         return None
 
 
-def _day(value: str, zone: ZoneInfo, label: str, errors: List[str]) -> date | None:
+def _day(value: str, code: str, errors: List[str]) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"{label} must be a date written as YYYY-MM-DD, not “{value[:20]}”.")
+        errors.append(code)
         return None
 
 
@@ -84,7 +94,8 @@ def _midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 def check_query(
     params: Mapping[str, str], zone: ZoneInfo, phone_region: str
 ) -> Tuple[BookingFilters, List[str]]:
-    """The filters the page asks for, and a message for each bad one (then do not query).
+    """The filters the page asks for, and the code of each bad one (then do not query); the
+    page's template words them (``ERRORS``).
 
     Dates are the day the request was received, in the clinic's timezone, both inclusive.
     """
@@ -92,16 +103,16 @@ def check_query(
     errors: List[str] = []
     search = raw["q"]
     if len(search) > QUERY_CHARS:
-        errors.append(f"The search is longer than {QUERY_CHARS} characters.")
+        errors.append("search_too_long")
         search = ""
     if raw["status"] and raw["status"] not in STATUSES:
-        errors.append(f"There is no status “{raw['status'][:20]}”.")
+        errors.append("unknown_status")
     if raw["kind"] and raw["kind"] not in KINDS:
-        errors.append(f"There is no kind of request “{raw['kind'][:20]}”.")
-    first = _day(raw["from"], zone, "Received from", errors)
-    last = _day(raw["to"], zone, "Received to", errors)
+        errors.append("unknown_kind")
+    first = _day(raw["from"], "bad_from", errors)
+    last = _day(raw["to"], "bad_to", errors)
     if first and last and first > last:
-        errors.append("“Received from” is after “Received to”.")
+        errors.append("dates_reversed")
     phone = normalise_phone(search, phone_region).e164 if search else None
     filters = BookingFilters(
         search=search,

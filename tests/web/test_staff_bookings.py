@@ -94,19 +94,27 @@ def test_a_typed_phone_finds_the_request(staff: TestClient):
 
 
 @pytest.mark.parametrize(
-    "params",
+    "params, says",
     [
-        {"from": "2026-02-30"},
-        {"status": "accepted"},
-        {"kind": "x"},
-        {"q": "a" * 101},
-        {"older": "%%%"},
+        (
+            {"from": "2026-02-30"},
+            "“Received from” must be a date written as YYYY-MM-DD, not “2026-02-30”",
+        ),
+        ({"to": "friday"}, "“Received to” must be a date written as YYYY-MM-DD, not “friday”"),
+        ({"from": "2026-09-10", "to": "2026-09-01"}, "“Received from” is after “Received to”"),
+        ({"status": "accepted"}, "There is no status “accepted”"),
+        ({"kind": "x"}, "There is no kind of request “x”"),
+        ({"q": "a" * 101}, "The search is longer than 100 characters"),
+        ({"older": "%%%"}, "The page link is damaged"),
     ],
 )
-def test_bad_filters_show_a_message_and_no_list(staff: TestClient, params: Dict[str, str]):
+def test_bad_filters_show_their_message_and_no_list(
+    staff: TestClient, params: Dict[str, str], says: str
+):
     response = staff.get("/staff/bookings", params=params)
     assert response.status_code == 400
     assert 'role="alert"' in response.text and "no requests are listed" in response.text
+    assert says in response.text.replace("&#34;", '"')
     assert references(response.text) == []
 
 

@@ -36,7 +36,7 @@ async def bookings(request: Request) -> Response:
     older_key = decode_cursor(older) if older else None
     newer_key = decode_cursor(newer) if newer else None
     if (older and older_key is None) or (newer and newer_key is None):
-        errors.append("The page link is damaged; start again from the first page.")
+        errors.append("bad_cursor")
     raw = {
         name: params.get(name, "").strip()[: booking_search.QUERY_CHARS + 1]
         for name in booking_search.FIELDS
