@@ -409,6 +409,11 @@ def list_bookings(sessions: SessionFactory, status: str = "", limit: int = 500) 
         return list(session.execute(query).scalars())
 
 
+def get_booking(sessions: SessionFactory, booking_id: int) -> Booking | None:
+    with sessions() as session:
+        return session.get(Booking, booking_id)
+
+
 def set_booking_status(sessions: SessionFactory, booking_id: int, status: str) -> str | None:
     """The booking's reference after the change, or None when there is no such booking."""
     if status not in STATUSES:

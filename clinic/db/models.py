@@ -53,6 +53,11 @@ class Booking(Base):
         CheckConstraint("kind IN ('booking', 'callback')", name="kind"),
         CheckConstraint("status IN ('requested', 'confirmed', 'cancelled')", name="status"),
         CheckConstraint("kind = 'callback' OR preferred_start IS NOT NULL", name="start"),
+        # The staff list: newest first by key, alone or under a status or kind filter.
+        Index("ix_bookings_order", "created_at", "id"),
+        Index("ix_bookings_status_order", "status", "created_at", "id"),
+        Index("ix_bookings_kind_order", "kind", "created_at", "id"),
+        Index("ix_bookings_phone", "phone"),  # search by phone (E.164, exact)
     )
 
     id = Column(Integer, primary_key=True)
