@@ -12,6 +12,7 @@ import io
 import json
 import shutil
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
@@ -88,7 +89,10 @@ def write_conversations(url: str) -> None:
         events = []
         for text in texts:
             events += [UserUttered(text), BotUttered(f"answer to {text}")]
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+        tracker = DialogueStateTracker.from_events(sender, events)
+        # in a thread of its own: a session's browser tests keep an event loop running here
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, store.save(tracker)).result()
     store.engine.dispose()
 
 

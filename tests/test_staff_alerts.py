@@ -249,7 +249,8 @@ async def test_a_booking_sends_one_email_with_its_reference_time_and_link_and_no
     [(booking_id,)] = sqlite3.connect(sessions.kw["bind"].url.database).execute(
         "SELECT id FROM bookings"
     )
-    assert f"Console: {CONSOLE}/staff/bookings#booking-{booking_id}" in body
+    link = f"{CONSOLE}/staff/bookings?q={reference}#booking-{booking_id}"
+    assert f"Console: {link}" in body  # the list searched for it: found on any page
     assert f"Booking reference: {reference}" in body
     assert "(America/New_York)" in body
     whole = message.as_string()

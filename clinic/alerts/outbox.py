@@ -23,9 +23,10 @@ FIRST_RETRY_S = 30.0
 MAX_RETRY_S = 30 * 60.0
 
 
-def booking_path(booking_id: int) -> str:
-    """The console's address of a booking request: its row in the bookings list."""
-    return f"/staff/bookings#booking-{booking_id}"
+def booking_path(booking_id: int, reference: str) -> str:
+    """The console's address of a booking request: the bookings list searched for its
+    reference, at its row (the list shows 50 a page, newest first)."""
+    return f"/staff/bookings?q={quote(reference, safe='')}#booking-{booking_id}"
 
 
 def conversation_path(sender_id: str) -> str:

@@ -118,7 +118,7 @@ def save_request(
                 try:
                     session.flush()  # the row's id, for the alert's console link
                     # the staff alert, in the same transaction: both are saved or neither
-                    add_alert(session, request.kind, reference, booking_path(row.id))
+                    add_alert(session, request.kind, reference, booking_path(row.id, reference))
                     session.commit()
                 except IntegrityError as exc:
                     session.rollback()

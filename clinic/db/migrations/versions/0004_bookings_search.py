@@ -1,19 +1,16 @@
 """Bookings at real volume: indexes for the staff list's keyset paging, its status and
 kind filters and its phone search.
 
-Revision ID: 0004_bookings_search
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
-
-The revision id names its purpose, not only a number, so that a parallel branch's
-``0004`` does not collide with it: on merging, point one's ``down_revision`` at the other.
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0004_bookings_search"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
