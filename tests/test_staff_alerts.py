@@ -34,7 +34,8 @@ from clinic.db.models import StaffAlert
 from clinic.settings import ClinicProfile, ClinicSettingsError, parse_clinic
 from clinic.web.app import create_app
 from clinic.web.history import make_read_only_engine
-from clinic.web.settings import WebSettings, WebSettingsError, load_settings
+from clinic.web.settings import WEB_ROOT, WebSettings, WebSettingsError, load_settings
+from clinic.web.texts import load_texts
 
 from .conftest import ROOT, make_tracker
 from .servers import free_port
@@ -197,7 +198,8 @@ class Clock:
 
 def make_sender(sessions, clinic, url: str | None, **kwargs) -> AlertSender:
     target = parse_smtp_url(url) if url else None
-    return AlertSender(sessions, clinic, target, CONSOLE, **kwargs)
+    words = load_texts(WEB_ROOT / "messages.yml", clinic).alerts  # as the web app gives them
+    return AlertSender(sessions, clinic, target, CONSOLE, words, **kwargs)
 
 
 async def submit_booking(conversation: str = "visitor-7", attempt: str = "a1") -> str:

@@ -10,19 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Dict, List
+from typing import List, Mapping
 from zoneinfo import ZoneInfo
-
-KIND_TITLES: Dict[str, str] = {
-    "booking": "Booking request",
-    "callback": "Call-back request",
-    "red_flag": "Red flag",
-}
-REFERENCE_LABELS: Dict[str, str] = {
-    "booking": "Booking reference",
-    "callback": "Booking reference",
-    "red_flag": "Conversation",
-}
 
 
 def alert_message(
@@ -34,10 +23,13 @@ def alert_message(
     sender: str,
     recipients: List[str],
     timezone_name: str,
+    words: Mapping[str, str],
 ) -> EmailMessage:
-    """The e-mail for one alert; ``at`` is aware (UTC), shown in the clinic's timezone."""
+    """The e-mail for one alert; ``at`` is aware (UTC), shown in the clinic's timezone;
+    ``words``: messages.yml's ``alerts`` texts (the kinds and the labels)."""
     local = at.astimezone(ZoneInfo(timezone_name))
-    title = KIND_TITLES[kind]
+    title = words[kind]
+    label = words["conversation" if kind == "red_flag" else "booking_reference"]
     message = EmailMessage()
     message["Subject"] = f"{title}: {reference}"
     message["From"] = sender
@@ -47,9 +39,9 @@ def alert_message(
     message["Auto-Submitted"] = "auto-generated"
     body = (
         f"{title}\n"
-        f"{REFERENCE_LABELS[kind]}: {reference}\n"
-        f"Time: {local:%Y-%m-%d %H:%M} ({timezone_name})\n"
-        f"Console: {link}\n"
+        f"{label}: {reference}\n"
+        f"{words['time']}: {local:%Y-%m-%d %H:%M} ({timezone_name})\n"
+        f"{words['console']}: {link}\n"
     )
     # plain ASCII stays as written, so the link is not broken by quoted-printable wrapping
     message.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")

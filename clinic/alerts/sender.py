@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
-from typing import Callable, List
+from typing import Callable, List, Mapping
 
 from clinic.db.models import utc_now
 from clinic.settings import ClinicProfile
@@ -40,6 +40,7 @@ class AlertSender:
         clinic: ClinicProfile,
         smtp: SmtpTarget | None,
         console_url: str,
+        words: Mapping[str, str],
         *,
         clock: Callable = utc_now,
         send: Callable = send_message,
@@ -48,6 +49,7 @@ class AlertSender:
         self._clinic = clinic
         self._smtp = smtp
         self._console_url = console_url.rstrip("/")
+        self._words = words
         self._clock = clock
         self._send = send
 
@@ -88,6 +90,7 @@ class AlertSender:
                 sender=self._clinic.email,
                 recipients=recipients,
                 timezone_name=self._clinic.timezone,
+                words=self._words,
             )
             try:
                 refused = self._send(self._smtp, message)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Tuple, TypeVar
 
 from sqlalchemy import bindparam, create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine, make_url
@@ -33,6 +33,7 @@ from clinic.db.models import (
 
 SessionFactory = Callable[[], Session]
 CHUNK = 500
+T = TypeVar("T")
 # The console's rows about a conversation, and the column that names it: they go with it.
 CONVERSATION_ROWS = (
     (ConversationIndex, ConversationIndex.sender_id),
@@ -75,7 +76,7 @@ def tracker_engine(url: str, project_root: Path) -> Engine:
     return create_engine(parsed, future=True)
 
 
-def _chunks(items: List[str], size: int = CHUNK) -> List[List[str]]:
+def _chunks(items: List[T], size: int = CHUNK) -> List[List[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -134,7 +135,7 @@ def purge(
     with sessions() as session:
         old = select(Booking.id).where(Booking.created_at < cutoff)
         ids = list(session.execute(old).scalars())
-        for chunk_ids in [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]:
+        for chunk_ids in _chunks(ids):
             session.execute(delete(Booking).where(Booking.id.in_(chunk_ids)))
         session.execute(delete(StaffAlert).where(StaffAlert.created_at < cutoff))
         session.commit()

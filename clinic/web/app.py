@@ -190,6 +190,7 @@ async def _alert_loop(web: WebState, interval_s: float) -> None:
         settings.clinic,
         settings.smtp,
         settings.console_url or f"http://{settings.host}:{settings.port}",
+        web.texts.alerts,
     )
     waiting = settings.smtp is None and bool(settings.clinic.staff_alerts)
     log.log(logging.WARNING if waiting else logging.INFO, "%s", sender.describe())

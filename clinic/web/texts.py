@@ -1,4 +1,5 @@
-"""The texts of the gateway, the widget and the staff console (``messages.yml``),
+"""The texts of the gateway, the widget, the staff console and the staff alert e-mails
+(``messages.yml``),
 with the clinic's facts filled in.
 
 Texts are checked at start-up: a missing key or an unknown ``{placeholder}`` is
@@ -52,6 +53,10 @@ STAFF_KEYS = (
     "form_too_large",
     "not_a_form",
 )
+ALERT_KEYS = (
+    *("booking", "callback", "red_flag"),  # the kinds
+    *("booking_reference", "conversation", "time", "console"),  # the e-mail's labels
+)
 # placeholders filled when a text is sent, not at start-up
 RUNTIME_FIELDS = ("max_chars", "retry_after")
 
@@ -65,6 +70,7 @@ class Texts:
     gateway: Dict[str, str]
     widget: Dict[str, str]
     staff: Dict[str, str]
+    alerts: Dict[str, str]
 
     def say(self, key: str, **runtime: object) -> str:
         """The gateway text ``key`` with the runtime fields filled in."""
@@ -108,6 +114,7 @@ def load_texts(path: Path, clinic: ClinicProfile) -> Texts:
         ("gateway", GATEWAY_KEYS),
         ("widget", WIDGET_KEYS),
         ("staff", STAFF_KEYS),
+        ("alerts", ALERT_KEYS),
     ):
         given = raw.get(section) or {}
         missing = [key for key in keys if not str(given.get(key) or "").strip()]
@@ -118,6 +125,7 @@ def load_texts(path: Path, clinic: ClinicProfile) -> Texts:
         gateway=sections["gateway"],
         widget=_without_runtime_fields("widget", sections["widget"]),
         staff=_without_runtime_fields("staff", sections["staff"]),
+        alerts=_without_runtime_fields("alerts", sections["alerts"]),
     )
 
 

@@ -15,7 +15,7 @@ from clinic.db.engine import make_engine, make_session_factory
 from ..booking_rows import seed
 from ..web_server import WebApp, start_web_app, stop_web_app
 from .conftest import STAFF_PASSWORD, add_staff_users
-from .widget import axe_violations, describe
+from .widget import assert_accessible
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,18 +34,13 @@ def bookings_web(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[
         stop_web_app(app)
 
 
-def no_violations(page: Any, name: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{name}:\n{describe(violations)}"
-
-
 def test_search_and_page_through_bookings_accessibly(page: Any, bookings_web: WebApp):
     page.goto(bookings_web.url + "/staff/bookings")
     page.get_by_label("Name").fill("sam")
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Booking requests")).to_be_visible()
-    no_violations(page, "bookings")
+    assert_accessible(page, "bookings")
 
     page.get_by_label("Name, phone, e-mail or reference").fill("nora")
     page.get_by_label("Kind").select_option("booking")
@@ -56,14 +51,14 @@ def test_search_and_page_through_bookings_accessibly(page: Any, bookings_web: We
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(50)
     expect(rows.first).to_contain_text("Nora Quill")
-    no_violations(page, "bookings-search")
+    assert_accessible(page, "bookings-search")
 
     newest = rows.first.locator(".ref").inner_text()
     page.get_by_role("link", name="Older").click()
     expect(rows).to_have_count(30)  # 80 Noras: 50, then 30
     expect(page.get_by_label("Name, phone, e-mail or reference")).to_have_value("nora")
     assert all("Nora Quill" in text for text in rows.all_inner_texts())
-    no_violations(page, "bookings-older")
+    assert_accessible(page, "bookings-older")
     page.get_by_role("link", name="Newer").click()
     expect(rows).to_have_count(50)
     expect(rows.first.locator(".ref")).to_have_text(newest)
@@ -73,4 +68,4 @@ def test_search_and_page_through_bookings_accessibly(page: Any, bookings_web: We
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("alert")).to_contain_text("is after")
     expect(rows).to_have_count(0)
-    no_violations(page, "bookings-bad-filter")
+    assert_accessible(page, "bookings-bad-filter")

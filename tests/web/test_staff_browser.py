@@ -4,7 +4,6 @@ axe-core finds no WCAG 2.1 AA violation on any page."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, Tuple
 
@@ -14,10 +13,9 @@ from playwright.sync_api import expect
 
 from ..web_server import WebApp, start_web_app, stop_web_app
 from .conftest import ADMIN_PASSWORD, RealConversations
-from .widget import axe_violations, describe
+from .widget import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-SHOTS = os.environ.get("STAFF_SCREENSHOTS")  # a folder: keep a screenshot of each page
 
 
 @pytest.fixture
@@ -35,25 +33,17 @@ def console_web(
         stop_web_app(app)
 
 
-def accessible(page: Any, name: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{name}:\n{describe(violations)}"
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"staff-{name}.png"), full_page=True)
-
-
 def test_a_shift_in_the_console(
     page: Any, console_web: WebApp, real_conversations: RealConversations
 ):
     page.goto(console_web.url + "/staff/bookings")
     expect(page).to_have_url(f"{console_web.url}/staff/login?next=%2Fstaff%2Fbookings")
-    accessible(page, "login")
+    assert_accessible(page, "login")
     page.get_by_label("Name").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Booking requests")).to_be_visible()
-    accessible(page, "bookings")
+    assert_accessible(page, "bookings")
 
     row = page.locator("tr", has_text="Nora Quill")
     row.get_by_role("button", name="Confirm").click()
@@ -61,18 +51,18 @@ def test_a_shift_in_the_console(
 
     page.get_by_role("link", name="Conversations").click()
     expect(page.locator("tbody tr").first).to_have_class("pinned")  # red flags first
-    accessible(page, "conversations")
+    assert_accessible(page, "conversations")
     page.get_by_label("Red flag").check()
     page.get_by_role("button", name="Filter").click()
     # the shared Rasa server also holds other tests' red-flag conversations
     rows = page.locator("tbody tr")
     expect(rows.first).to_have_class("pinned")
     assert rows.count() == rows.filter(has=page.locator(".badge", has_text="Red flag")).count()
-    accessible(page, "conversations-filtered")
+    assert_accessible(page, "conversations-filtered")
 
     page.locator(f"a[href$='/{real_conversations.red_flag}']").click()
     expect(page.get_by_text("crushing chest pain")).to_be_visible()
-    accessible(page, "transcript")
+    assert_accessible(page, "transcript")
     page.get_by_label("Add a tag").fill("called back")
     page.get_by_role("button", name="Add tag").click()
     expect(page.locator(".tag-list")).to_contain_text("called back")
@@ -85,12 +75,12 @@ def test_a_shift_in_the_console(
 
     page.get_by_role("link", name="Inbox").click()
     expect(page.get_by_text("qqqq wwww")).to_be_visible()
-    accessible(page, "inbox")
+    assert_accessible(page, "inbox")
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("cell", name="mark_reviewed").first).to_be_visible()
-    accessible(page, "audit")
+    assert_accessible(page, "audit")
     page.get_by_role("link", name="Accounts").click()
-    accessible(page, "users")
+    assert_accessible(page, "users")
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Staff log in")).to_be_visible()

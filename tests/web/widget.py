@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any, Dict, List
 
 from playwright.sync_api import expect
@@ -77,3 +79,14 @@ def describe(violations: List[Dict[str, Any]]) -> str:
         + ", ".join(str(node["target"]) for node in v["nodes"])
         for v in violations
     )
+
+
+def assert_accessible(page: Any, name: str) -> None:
+    """axe-core finds no violation on the page ``name``; with ``STAFF_SCREENSHOTS`` set (a
+    folder), a screenshot of it is kept there."""
+    violations = axe_violations(page)
+    assert violations == [], f"{name}:\n{describe(violations)}"
+    shots = os.environ.get("STAFF_SCREENSHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / f"staff-{name}.png"), full_page=True)
