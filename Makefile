@@ -112,12 +112,13 @@ test-stories: train ## dialogue test stories, failing on any wrong prediction
 test-nlu: train ## held-out in-domain accuracy and CLINC150 off-topic rejection (fail below 0.94 / 0.97)
 	$(PY) scripts/check_nlu.py --min-accuracy 0.94 --min-rejection 0.97
 
-# The held-out bar: recall at the goal (0.98; round 6 measures 0.994), false alarms and
-# self-harm at what round 6 measures (3.0%, 64/66) less a margin, so a regression fails.
-# The false-alarm and self-harm goals (2%, 1.0) are not reached yet; see the README's
-# warning-sign section.
+# The held-out bars: recall at the goal (0.98) on rounds 6 and 17 (round 17, written later
+# by another writer, measured 0.990 and 7.5% false alarms), false alarms and self-harm at what
+# the sets measure less a margin, so a regression fails. The false-alarm goal (2%) is not
+# reached yet; see the README's warning-sign section.
 RED_FLAG_MIN_RECALL ?= 0.98
 RED_FLAG_MAX_FALSE_ALARMS ?= 0.03
+RED_FLAG_MAX_ROUND17_FALSE_ALARMS ?= 0.09
 RED_FLAG_MIN_SELF_HARM_RECALL ?= 0.95
 # The forms' answer-or-digression decision on held-out replies (round 9 measures 0.962).
 FORM_ANSWERS_MIN_ACCURACY ?= 0.94
@@ -144,6 +145,7 @@ test-questions: train ## patient questions through the REST channel: dev figure;
 test-red-flags: spacy ## red-flag recall and false alarms: seed, development and held-out cases (fails below the held-out bar)
 	$(PY) scripts/red_flag_report.py --min-holdout-recall $(RED_FLAG_MIN_RECALL) \
 	  --max-holdout-false-alarms $(RED_FLAG_MAX_FALSE_ALARMS) \
+	  --max-round17-false-alarms $(RED_FLAG_MAX_ROUND17_FALSE_ALARMS) \
 	  --min-holdout-self-harm-recall $(RED_FLAG_MIN_SELF_HARM_RECALL)
 
 test: lint audit validate train pytest test-stories test-nlu test-form-answers test-questions test-red-flags bench-quick ## everything CI runs (bench-quick only proves the benchmark runs)

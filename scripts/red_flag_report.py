@@ -1,14 +1,18 @@
 """Prints how the two red-flag detectors do on the case files, and fails below the bar.
 
 Usage: red_flag_report.py [-v] [--min-holdout-recall R] [--max-holdout-false-alarms F]
-                          [--min-holdout-self-harm-recall S] [--cv K]
+                          [--max-round17-false-alarms F] [--min-holdout-self-harm-recall S]
+                          [--cv K]
 
 Three case sets (see ``data/red_flags/`` and ``tests/red_flags/``):
 
 - seed: the rules' own examples; every positive must be caught by the rules alone;
 - development: written outside the rule work; rules and detector are tuned on it;
-- held out: writing never used for tuning (``holdout_*``), and a second held-out set of
-  self-harm messages and near-misses (``holdout_self_harm_round10_*``).
+- held out: writing never used for tuning: round 6 (``holdout_positives.yml``,
+  ``holdout_near_misses.yml``), round 17 (``holdout_round17_*``, all nine categories, by
+  another writer) and a set of self-harm messages and near-misses
+  (``holdout_self_harm_round10_*``). The recall bar holds for rounds 6 and 17; each has
+  its own false-alarm bar; the self-harm bar counts the self-harm cases of all three.
 
 A positive is *caught* when the rules find a warning sign (urgent reply at once) that
 the context model does not veto, or the learned detector suspects one (screening
@@ -226,6 +230,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--holdout-misses", action="store_true", help="list held-out misses too")
     parser.add_argument("--min-holdout-recall", type=float, default=0.0)
     parser.add_argument("--max-holdout-false-alarms", type=float, default=1.0)
+    parser.add_argument("--max-round17-false-alarms", type=float, default=1.0)
     parser.add_argument("--min-holdout-self-harm-recall", type=float, default=0.0)
     parser.add_argument("--cv", type=int, default=0, help="K-fold threshold table on development")
     args = parser.parse_args(argv)
@@ -243,6 +248,8 @@ def main(argv: List[str] | None = None) -> int:
     # their false alarms are printed apart from the general held-out figure.
     sh_pos = read_cases(HOLDOUT / "holdout_self_harm_round10_positives.yml")
     sh_neg = read_cases(HOLDOUT / "holdout_self_harm_round10_near_misses.yml")
+    r17_pos = read_cases(HOLDOUT / "holdout_round17_positives.yml")
+    r17_neg = read_cases(HOLDOUT / "holdout_round17_near_misses.yml")
     detectors = Detectors()
     if args.cv:
         cross_validate(detectors, seed_pos, seed_neg, dev_pos, dev_neg, args.cv)
@@ -262,6 +269,7 @@ def main(argv: List[str] | None = None) -> int:
         ("development", dev_pos, dev_neg),
         ("held out", hold_pos, hold_neg),
         ("held out, self-harm only", sh_pos, sh_neg),
+        ("held out, round 17", r17_pos, r17_neg),
     ):
         pos_v, neg_v = (
             verdicts(
@@ -279,18 +287,27 @@ def main(argv: List[str] | None = None) -> int:
         verbose = args.verbose and (name == "development" or args.holdout_misses)
         results[name] = report(name, pos, neg, pos_v, neg_v, verbose)
     recall, false_alarm, hits, positives = results["held out"]
+    recall_17, false_alarm_17 = results["held out, round 17"][:2]
     self_harm = [
         hit
-        for name in ("held out", "held out, self-harm only")
+        for name in ("held out", "held out, self-harm only", "held out, round 17")
         for case, hit in zip(results[name][3], results[name][2], strict=True)
         if case["category"] == SELF_HARM
     ]
-    print(f"red flags, held out (both sets): self-harm recall {sum(self_harm)}/{len(self_harm)}")
+    print(
+        f"red flags, held out (all three sets): self-harm recall {sum(self_harm)}/{len(self_harm)}"
+    )
     failed = []
     if recall < args.min_holdout_recall:
         failed.append(f"held-out recall {recall:.3f} < {args.min_holdout_recall}")
     if false_alarm > args.max_holdout_false_alarms:
         failed.append(f"held-out false alarms {false_alarm:.3f} > {args.max_holdout_false_alarms}")
+    if recall_17 < args.min_holdout_recall:
+        failed.append(f"round 17 held-out recall {recall_17:.3f} < {args.min_holdout_recall}")
+    if false_alarm_17 > args.max_round17_false_alarms:
+        failed.append(
+            f"round 17 held-out false alarms {false_alarm_17:.3f} > {args.max_round17_false_alarms}"
+        )
     if self_harm and sum(self_harm) / len(self_harm) < args.min_holdout_self_harm_recall:
         failed.append(f"held-out self-harm recall below {args.min_holdout_self_harm_recall}")
     for line in failed:
